@@ -1,0 +1,77 @@
+"""The ``cityshield`` command. Its commands and output formats are a contract: other tools
+script against them (see docs/cli.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from cityshield.cli import collections, members
+from cityshield.cli.context import hub_session, print_json
+from cityshield.config import get_settings
+from cityshield.demo import credentials_path, seed_demo
+from cityshield.hub import ensure_hub
+
+app = typer.Typer(
+    help="cityshield: a TAXII 2.1 threat-sharing hub for a network of cities.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(members.app, name="member")
+app.add_typer(collections.app, name="collection")
+
+
+@app.command()
+def init() -> None:
+    """Create the data directory, database, hub identity and hub key. Idempotent."""
+    settings = get_settings()
+    with hub_session(settings) as session:
+        identity = ensure_hub(session, home=settings.home, name=settings.hub_name)
+    print_json({"home": str(settings.home.resolve()), "hub_identity": identity["id"]})
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port shown in the instructions.")] = 8000,
+) -> None:
+    """Seed a demo network (cities in two regions, sample indicators); print how to connect."""
+    settings = get_settings()
+    with hub_session(settings) as session:
+        ensure_hub(session, home=settings.home, name=settings.hub_name)
+        creds = seed_demo(session, home=settings.home)
+    city = creds["northport"]
+    roster = ", ".join(f"{name} ({info['role']})" for name, info in creds.items())
+    typer.echo(
+        f"Demo network ready; credentials in {credentials_path(settings.home)}\n"
+        f"Members: {roster}\n\n"
+        f"Try:\n"
+        f"  curl -u northport:{city['token']} -H 'Accept: application/taxii+json;version=2.1' \\\n"
+        f"       http://127.0.0.1:{port}/api1/collections/submissions/objects/\n",
+        err=True,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Run the hub (TAXII 2.1 API). The schema is upgraded first."""
+    settings = get_settings()
+    with hub_session(settings) as session:
+        ensure_hub(session, home=settings.home, name=settings.hub_name)
+    uvicorn.run(
+        "cityshield.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    app()

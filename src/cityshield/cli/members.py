@@ -1,0 +1,67 @@
+"""``cityshield member ...``: add, list, remove members and rotate their tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cityshield.cli.context import hub_session, print_json
+from cityshield.members import service
+from cityshield.policy.caller import ROLES
+
+app = typer.Typer(help="Manage the network's members (cities, analysts, admins).")
+
+
+@app.command("add")
+def add(
+    name: str,
+    group: Annotated[list[str] | None, typer.Option("--group", "-g", help="Repeatable.")] = None,
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")] = "member",
+) -> None:
+    """Add a member; prints {"name", "identity_id", "token"} as JSON. The token is shown once."""
+    with hub_session() as session:
+        creds = service.create_member(session, name=name, role=role, groups=group or [])
+    print_json({"name": creds.name, "identity_id": creds.identity_id, "token": creds.token})
+
+
+@app.command("list")
+def list_(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False) -> None:
+    """List members with their role and groups (never their tokens)."""
+    with hub_session() as session:
+        rows = [
+            {
+                "name": m.name,
+                "identity_id": m.identity_id,
+                "role": m.role,
+                "groups": groups,
+                "active": m.active,
+            }
+            for m, groups in service.list_members(session)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("name", "role", "groups", "identity")
+    for row in rows:
+        table.add_row(row["name"], row["role"], ", ".join(row["groups"]), row["identity_id"])
+    Console().print(table)
+
+
+@app.command("remove")
+def remove(name: str) -> None:
+    """Remove a member; its token stops working at once."""
+    with hub_session() as session:
+        service.remove_member(session, name=name)
+    typer.echo(f"removed {name}", err=True)
+
+
+@app.command("rotate-token")
+def rotate_token(name: str) -> None:
+    """Issue a new token (printed once as JSON); the old one stops working."""
+    with hub_session() as session:
+        creds = service.rotate_token(session, name=name)
+    print_json({"name": creds.name, "identity_id": creds.identity_id, "token": creds.token})

@@ -1,0 +1,49 @@
+"""Runtime settings, read once from ``CITYSHIELD_*`` environment variables.
+
+Services never import this module: they receive values as arguments, so tests and the CLI
+can run them against any database or data directory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Defaults give a working embedded hub."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYSHIELD_", env_file=None, extra="ignore")
+
+    home: Path = Field(default=Path(".cityshield"), description="Data directory.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is SQLite in the data directory."
+    )
+    hub_name: str = "cityshield hub"
+    page_size: int = Field(default=1000, ge=1, description="Objects per page when no limit.")
+    max_page_size: int = Field(default=10000, ge=1, description="Largest page a client gets.")
+    max_content_length: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="Largest POST body in bytes (413 above)."
+    )
+    environment: str = Field(default="local", description="local, test or production.")
+
+    @field_validator("home")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'cityshield.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, cached; tests call ``get_settings.cache_clear()``."""
+    return Settings()

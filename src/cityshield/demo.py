@@ -1,0 +1,100 @@
+"""A demo network: cities in two regions, an analyst, an admin and sample indicators.
+
+Idempotent: the first run creates members and writes their credentials to
+``<home>/demo-credentials.json`` (mode 0600); later runs reuse them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from cityshield.members import service as members
+from cityshield.store.collections import get_collection_by_alias
+from cityshield.store.ingest import add_objects
+from cityshield.timefmt import format_timestamp, now_micros
+
+DEMO_MEMBERS: list[tuple[str, str, list[str]]] = [
+    ("northport", "member", ["north"]),
+    ("riverton", "member", ["north"]),
+    ("lakeside", "member", ["south"]),
+    ("southbay", "member", ["south"]),
+    ("soc-analyst", "analyst", []),
+    ("hub-admin", "admin", []),
+]
+
+TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+TLP_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+
+# (city, pattern, name): overlapping IOCs on purpose, as in a real incident.
+DEMO_IOCS: list[tuple[str, str, str]] = [
+    ("northport", "[ipv4-addr:value = '198.51.100.7']", "C2 server seen in water-utility incident"),
+    ("riverton", "[ipv4-addr:value = '198.51.100.7/32']", "Beaconing from SCADA gateway"),
+    ("lakeside", "[ipv4-addr:value = '203.0.113.45']", "Brute force against VPN portal"),
+    (
+        "southbay",
+        "[domain-name:value = 'invoice-portal.example']",
+        "Phishing domain, fake tax bill",
+    ),
+    ("northport", "[domain-name:value = 'INVOICE-portal.example.']", "Phishing landing page"),
+    ("riverton", "[url:value = 'http://evil.example/payload.bin']", "Loader download URL"),
+    (
+        "lakeside",
+        "[file:hashes.'SHA-256' = "
+        "'a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90']",
+        "Ransomware dropper",
+    ),
+    ("southbay", "[email-addr:value = 'payroll-update@mail.example']", "Spear-phishing sender"),
+]
+
+
+def credentials_path(home: Path) -> Path:
+    return home / "demo-credentials.json"
+
+
+def seed_demo(session: Session, *, home: Path) -> dict[str, dict[str, str]]:
+    """Create the demo members and indicators unless present; return name -> credentials."""
+    path = credentials_path(home)
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    creds: dict[str, dict[str, str]] = {}
+    for name, role, groups in DEMO_MEMBERS:
+        if members.get_member(session, name) is not None:
+            new = members.rotate_token(session, name=name)
+        else:
+            new = members.create_member(session, name=name, role=role, groups=groups)
+        creds[name] = {"identity_id": new.identity_id, "token": new.token, "role": role}
+    submissions = get_collection_by_alias(session, "submissions")
+    for city in {c for c, _, _ in DEMO_IOCS}:
+        caller = members.caller_for_token(session, token=creds[city]["token"])
+        assert caller is not None
+        objects = [_indicator(caller.identity_id, p, n) for c, p, n in DEMO_IOCS if c == city]
+        add_objects(session, caller=caller, collection=submissions, objects=objects)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(creds, handle, indent=2)
+    return creds
+
+
+def _indicator(identity_id: str, pattern: str, name: str) -> dict[str, Any]:
+    stamp = format_timestamp(now_micros() // 1000 * 1000)
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.uuid4()}",
+        "created_by_ref": identity_id,
+        "created": stamp,
+        "modified": stamp,
+        "name": name,
+        "indicator_types": ["malicious-activity"],
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": stamp,
+        "confidence": 70,
+        "object_marking_refs": [TLP_GREEN],
+    }

@@ -1,0 +1,84 @@
+"""The hub's own identity, key and built-in collections, created by ``cityshield init``.
+
+The hub signs what it writes itself (network views, anonymised republications), so it
+needs an Ed25519 key; the private key lives in the data directory with mode 0600, never in
+the database, so a database dump does not carry it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlmodel import Session
+
+from cityshield.store.collections import ensure_collection
+from cityshield.store.models import HubSetting
+from cityshield.timefmt import format_timestamp, now_micros
+
+HUB_KEY_FILE = "hub_ed25519.pem"
+SUBMISSIONS_ALIAS = "submissions"
+
+
+def hub_key_path(home: Path) -> Path:
+    return home / HUB_KEY_FILE
+
+
+def ensure_hub_key(home: Path) -> Ed25519PrivateKey:
+    """Load the hub key, creating it (mode 0600) on first use."""
+    path = hub_key_path(home)
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} is not an Ed25519 private key.")
+        return key
+    home.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return key
+
+
+def get_hub_identity(session: Session) -> dict[str, Any] | None:
+    row = session.get(HubSetting, "identity")
+    return orjson.loads(row.value) if row else None
+
+
+def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
+    """Create the hub identity, key and built-in collections if missing; idempotent."""
+    ensure_hub_key(home)
+    identity = get_hub_identity(session)
+    if identity is None:
+        stamp = format_timestamp(now_micros() // 1000 * 1000)
+        identity = {
+            "type": "identity",
+            "spec_version": "2.1",
+            "id": f"identity--{uuid.uuid4()}",
+            "created": stamp,
+            "modified": stamp,
+            "name": name,
+            "identity_class": "organization",
+            "description": "The cityshield threat-sharing hub of this network.",
+        }
+        session.add(HubSetting(key="identity", value=orjson.dumps(identity).decode()))
+    ensure_collection(
+        session,
+        alias=SUBMISSIONS_ALIAS,
+        title="Submissions",
+        description="Indicators as the network's members submitted them, each one as signed.",
+        read_roles=["member", "analyst", "admin"],
+        write_roles=["member", "analyst", "admin"],
+    )
+    session.flush()
+    return identity

@@ -1,0 +1,94 @@
+"""The ASGI application: routers, the TAXII error handler, the database lifecycle."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cityshield import __version__
+from cityshield.config import Settings, get_settings
+from cityshield.db import make_engine
+from cityshield.errors import CityShieldError
+from cityshield.members.auth import CHALLENGE
+from cityshield.migrate import upgrade
+from cityshield.taxii.api import router as taxii_router
+from cityshield.taxii.responses import taxii_json
+
+log = logging.getLogger("cityshield")
+
+
+def error_response(
+    status: int, title: str, description: str, details: dict[str, str] | None = None
+) -> Response:
+    """The TAXII 2.1 error message (section 3.6.1); the only error body the hub sends."""
+    body: dict[str, object] = {
+        "title": title,
+        "description": description,
+        "error_id": str(uuid.uuid4()),
+        "http_status": str(status),
+    }
+    if details:
+        body["details"] = details
+    response = taxii_json(body, status_code=status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = CHALLENGE
+    return response
+
+
+async def _cityshield_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CityShieldError)
+    return error_response(exc.http_status, exc.title, exc.description, exc.details)
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not found", 405: "Method not allowed"}
+    return error_response(
+        exc.status_code, titles.get(exc.status_code, "HTTP error"), str(exc.detail)
+    )
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return error_response(400, "Bad request", reasons)
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> Response:
+    error = error_response(500, "Internal error", "The hub failed to handle this request.")
+    log.exception("unhandled error %s", exc)
+    return error
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the schema is upgraded when it starts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.effective_database_url)
+        upgrade(engine)
+        app.state.engine = engine
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="cityshield",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(CityShieldError, _cityshield_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.include_router(taxii_router)
+    return app

@@ -1,0 +1,137 @@
+"""Members: cities, analysts and admins, their groups and their API tokens.
+
+A token is shown once, at creation or rotation, and stored only as a SHA-256 hash: tokens
+are 256-bit random values, so a fast hash is enough (no password stretching needed), and
+a stolen database does not hand out working credentials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from cityshield.errors import BadRequest, Conflict, NotFound
+from cityshield.policy.caller import ROLES, Caller
+from cityshield.store.models import Member, MemberGroup
+from cityshield.timefmt import now_micros
+
+IDENTITY_NAMESPACE = uuid.UUID("6f1c3a52-3d1e-4c55-9a0e-c1d5e1e5a001")
+"""Member identity ids are UUIDv5(namespace, name): stable across re-installs of a hub."""
+
+
+@dataclass(frozen=True)
+class NewCredentials:
+    """What an admin hands to a new member, once."""
+
+    name: str
+    identity_id: str
+    token: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def identity_id_for(name: str) -> str:
+    return f"identity--{uuid.uuid5(IDENTITY_NAMESPACE, name)}"
+
+
+def get_member(session: Session, name: str) -> Member | None:
+    return session.execute(select(Member).where(Member.name == name)).scalar_one_or_none()
+
+
+def get_member_or_raise(session: Session, name: str) -> Member:
+    member = get_member(session, name)
+    if member is None:
+        raise NotFound(f"No member named {name!r}.")
+    return member
+
+
+def create_member(
+    session: Session, *, name: str, role: str = "member", groups: list[str] | None = None
+) -> NewCredentials:
+    """Add a member; the returned token is the only copy there will ever be."""
+    name = name.strip()
+    if not name or len(name) > 100 or ":" in name:
+        raise BadRequest("A member name must be 1-100 characters without ':' (HTTP Basic user).")
+    if role not in ROLES:
+        raise BadRequest(f"role must be one of {', '.join(ROLES)}.")
+    if get_member(session, name) is not None:
+        raise Conflict(f"A member named {name!r} already exists.")
+    token = _new_token()
+    member = Member(
+        name=name,
+        identity_id=identity_id_for(name),
+        role=role,
+        token_hash=hash_token(token),
+        created_us=now_micros(),
+    )
+    session.add(member)
+    session.flush()
+    for group in sorted(set(groups or [])):
+        session.add(MemberGroup(member_id=member.id, group=group))
+    session.flush()
+    return NewCredentials(name=member.name, identity_id=member.identity_id, token=token)
+
+
+def rotate_token(session: Session, *, name: str) -> NewCredentials:
+    """Replace a member's token; the old one stops working at commit."""
+    member = get_member_or_raise(session, name)
+    token = _new_token()
+    member.token_hash = hash_token(token)
+    session.add(member)
+    session.flush()
+    return NewCredentials(name=member.name, identity_id=member.identity_id, token=token)
+
+
+def remove_member(session: Session, *, name: str) -> None:
+    """Remove a member and its groups. Objects it submitted stay (submitter becomes unknown)."""
+    member = get_member_or_raise(session, name)
+    session.execute(delete(MemberGroup).where(MemberGroup.member_id == member.id))
+    session.delete(member)
+    session.flush()
+
+
+def list_members(session: Session) -> list[tuple[Member, list[str]]]:
+    members = session.execute(select(Member).order_by(Member.name)).scalars().all()
+    groups = _groups_by_member(session)
+    return [(member, groups.get(member.id or 0, [])) for member in members]
+
+
+def _groups_by_member(session: Session) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {}
+    for member_id, group in session.execute(
+        select(MemberGroup.member_id, MemberGroup.group).order_by(MemberGroup.group)
+    ):
+        result.setdefault(member_id, []).append(group)
+    return result
+
+
+def caller_for_token(session: Session, *, token: str, name: str | None = None) -> Caller | None:
+    """The member a token belongs to (and, for HTTP Basic, whose name matches), or None."""
+    member = session.execute(
+        select(Member).where(Member.token_hash == hash_token(token))
+    ).scalar_one_or_none()
+    if member is None or not member.active:
+        return None
+    if name is not None and not secrets.compare_digest(member.name.encode(), name.encode()):
+        return None
+    groups = session.execute(
+        select(MemberGroup.group).where(MemberGroup.member_id == member.id)
+    ).scalars()
+    return Caller(
+        member_id=member.id or 0,
+        name=member.name,
+        role=member.role,
+        identity_id=member.identity_id,
+        groups=frozenset(groups),
+    )

@@ -1,0 +1,22 @@
+"""Who is asking: the authenticated principal every read and write is decided for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("member", "analyst", "admin")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated member. Built once per request from the database, never from input."""
+
+    member_id: int
+    name: str
+    role: str
+    identity_id: str
+    groups: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"

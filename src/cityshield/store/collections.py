@@ -1,0 +1,92 @@
+"""Creating and listing TAXII collections.
+
+Collection ids are UUIDv5 of the alias, so a re-initialised hub keeps the ids that
+members' TAXII clients have configured.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from cityshield.errors import BadRequest, CollectionNotFound, Conflict
+from cityshield.policy.caller import ROLES
+from cityshield.store.models import Collection
+
+COLLECTION_NAMESPACE = uuid.UUID("6f1c3a52-3d1e-4c55-9a0e-c1d5e1e5a002")
+
+
+def collection_id_for(alias: str) -> str:
+    return str(uuid.uuid5(COLLECTION_NAMESPACE, alias))
+
+
+def _check_roles(roles: list[str]) -> str:
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown:
+        raise BadRequest(f"Unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}.")
+    return ",".join(roles)
+
+
+def create_collection(
+    session: Session,
+    *,
+    alias: str,
+    title: str,
+    description: str = "",
+    read_roles: list[str],
+    write_roles: list[str],
+) -> Collection:
+    if session.execute(select(Collection).where(Collection.alias == alias)).first():
+        raise Conflict(f"A collection with alias {alias!r} already exists.")
+    collection = Collection(
+        id=collection_id_for(alias),
+        alias=alias,
+        title=title,
+        description=description,
+        read_roles=_check_roles(read_roles),
+        write_roles=_check_roles(write_roles),
+    )
+    session.add(collection)
+    session.flush()
+    return collection
+
+
+def ensure_collection(
+    session: Session,
+    *,
+    alias: str,
+    title: str,
+    description: str,
+    read_roles: list[str],
+    write_roles: list[str],
+) -> Collection:
+    """Create a built-in collection unless it exists (``init`` is idempotent)."""
+    existing = session.execute(
+        select(Collection).where(Collection.alias == alias)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    return create_collection(
+        session,
+        alias=alias,
+        title=title,
+        description=description,
+        read_roles=read_roles,
+        write_roles=write_roles,
+    )
+
+
+def list_all_collections(session: Session) -> list[Collection]:
+    """Every collection, for administration (TAXII listings go through the policy layer)."""
+    return list(session.execute(select(Collection).order_by(Collection.alias)).scalars())
+
+
+def get_collection_by_alias(session: Session, alias: str) -> Collection:
+    collection = session.execute(
+        select(Collection).where(Collection.alias == alias)
+    ).scalar_one_or_none()
+    if collection is None:
+        raise CollectionNotFound(f"No collection with alias {alias!r}; run `cityshield init`.")
+    return collection

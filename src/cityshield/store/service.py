@@ -1,0 +1,213 @@
+"""Reading and deleting stored STIX objects, always through the policy base query.
+
+Pages are keyset pages on the strictly increasing per-collection ``date_added``: no OFFSET,
+so page cost is flat however many objects are stored, and a reader following ``next``
+never skips or repeats an object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlmodel import Session
+
+from cityshield.errors import CollectionNotFound, ObjectNotFound
+from cityshield.policy import service as policy
+from cityshield.policy.caller import Caller
+from cityshield.store.models import Collection, StixObject
+from cityshield.taxii.cursor import decode_cursor, encode_cursor
+from cityshield.taxii.filters import Filters
+
+
+@dataclass(frozen=True)
+class Page:
+    """One keyset page: the selected rows (date_added last in each), and where to go next."""
+
+    rows: list[tuple[Any, ...]]
+    more: bool
+    next: str | None
+
+    @property
+    def first_added_us(self) -> int | None:
+        return self.rows[0][-1] if self.rows else None
+
+    @property
+    def last_added_us(self) -> int | None:
+        return self.rows[-1][-1] if self.rows else None
+
+
+def get_collection_or_raise(session: Session, collection_id: str) -> Collection:
+    """Find a collection by id (or by alias, a convenience for people typing URLs)."""
+    collection = session.get(Collection, collection_id)
+    if collection is None:
+        collection = session.exec(
+            select(Collection).where(Collection.alias == collection_id)  # type: ignore[arg-type]
+        ).scalar_one_or_none()  # type: ignore[attr-defined]
+    if collection is None:
+        raise CollectionNotFound(f"No collection {collection_id!r} on this API root.")
+    return collection
+
+
+def list_collections(session: Session, caller: Caller) -> list[tuple[Collection, bool, bool]]:
+    """Collections the caller can read or write, with its rights on each."""
+    rows = session.execute(select(Collection).order_by(Collection.title)).scalars().all()
+    result = []
+    for collection in rows:
+        readable, writable = (
+            policy.can_read(caller, collection),
+            policy.can_write(caller, collection),
+        )
+        if readable or writable:
+            result.append((collection, readable, writable))
+    return result
+
+
+def _keyset_page(session: Session, query: Select[Any], filters: Filters) -> Page:
+    """Run ``query`` (whose last column is date_added_us) as one keyset page."""
+    after = filters.added_after_us
+    if filters.next_token:
+        position = decode_cursor(filters.next_token, filters.fingerprint)
+        after = position if after is None else max(after, position)
+    if after is not None:
+        query = query.where(StixObject.date_added_us > after)
+    limit = filters.limit or 1
+    rows = [
+        tuple(row)
+        for row in session.execute(query.order_by(StixObject.date_added_us).limit(limit + 1))
+    ]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    token = encode_cursor(rows[-1][-1], filters.fingerprint) if more else None
+    return Page(rows=rows, more=more, next=token)
+
+
+def list_objects(
+    session: Session, *, caller: Caller, collection: Collection, filters: Filters
+) -> Page:
+    """Rows of (body, date_added_us) for the objects endpoint."""
+    query = policy.visible_objects(caller, collection, StixObject.body, StixObject.date_added_us)
+    return _keyset_page(session, filters.apply(query), filters)
+
+
+def get_object(
+    session: Session, *, caller: Caller, collection: Collection, object_id: str, filters: Filters
+) -> Page:
+    """Versions of one object as (body, date_added_us); 404 when the caller sees none."""
+    page = list_objects(
+        session, caller=caller, collection=collection, filters=_with_id(filters, object_id)
+    )
+    if not page.rows and not filters.next_token:
+        _require_exists(session, caller, collection, object_id)
+    return page
+
+
+def list_versions(
+    session: Session, *, caller: Caller, collection: Collection, object_id: str, filters: Filters
+) -> Page:
+    """(version_us, date_added_us) of every version of one object, oldest first."""
+    query = policy.visible_objects(
+        caller, collection, StixObject.version_us, StixObject.date_added_us
+    ).where(StixObject.object_id == object_id)
+    page = _keyset_page(session, filters.apply(query, versions=False), filters)
+    if not page.rows and not filters.next_token:
+        _require_exists(session, caller, collection, object_id)
+    return page
+
+
+def get_manifest(
+    session: Session, *, caller: Caller, collection: Collection, filters: Filters
+) -> Page:
+    """(object_id, version_us, date_added_us) rows for the manifest endpoint."""
+    query = policy.visible_objects(
+        caller,
+        collection,
+        StixObject.object_id,
+        StixObject.version_us,
+        StixObject.date_added_us,
+    )
+    return _keyset_page(session, filters.apply(query), filters)
+
+
+def delete_object(
+    session: Session, *, caller: Caller, collection: Collection, object_id: str, filters: Filters
+) -> int:
+    """Delete the matching versions of an object (admin only); returns how many went.
+
+    The first/latest flags of what remains are recomputed in the same transaction so
+    ``match[version]`` stays right after a partial delete.
+    """
+    policy.require_admin(caller)
+    scoped = _with_id(filters, object_id)
+    query = scoped.apply(policy.visible_objects(caller, collection, StixObject.pk))
+    pks = [row[0] for row in session.execute(query)]
+    if not pks:
+        raise ObjectNotFound(f"No object {object_id!r} matching the filters in this collection.")
+    lock_collection(session, collection.id)
+    session.execute(delete(StixObject).where(StixObject.pk.in_(pks)))  # type: ignore[union-attr]
+    refresh_version_flags(session, collection_id=collection.id, object_ids=[object_id])
+    return len(pks)
+
+
+def refresh_version_flags(session: Session, *, collection_id: str, object_ids: list[str]) -> None:
+    """Recompute is_first/is_latest for the given objects from what is stored."""
+    if not object_ids:
+        return
+    bounds = (
+        select(
+            StixObject.object_id,
+            func.min(StixObject.version_us),
+            func.max(StixObject.version_us),
+        )
+        .where(StixObject.collection_id == collection_id, StixObject.object_id.in_(object_ids))
+        .group_by(StixObject.object_id)
+    )
+    for object_id, first_us, last_us in session.execute(bounds).all():
+        session.execute(
+            update(StixObject)
+            .where(StixObject.collection_id == collection_id, StixObject.object_id == object_id)
+            .values(
+                is_first=StixObject.version_us == first_us,
+                is_latest=StixObject.version_us == last_us,
+            )
+        )
+
+
+def lock_collection(session: Session, collection_id: str) -> int:
+    """Take the per-collection write lock and return the date_added high-water mark.
+
+    The no-op UPDATE takes a row lock on PostgreSQL and the write lock on SQLite, held to
+    commit: writers to one collection commit in date_added order, so a reader paging with
+    ``added_after`` can never miss a row that commits late.
+    """
+    session.execute(
+        update(Collection)
+        .where(Collection.id == collection_id)
+        .values(last_added_us=Collection.last_added_us)
+    )
+    return int(
+        session.execute(
+            select(Collection.last_added_us).where(Collection.id == collection_id)
+        ).scalar_one()
+    )
+
+
+def _require_exists(
+    session: Session, caller: Caller, collection: Collection, object_id: str
+) -> None:
+    query = policy.visible_objects(caller, collection, StixObject.pk).where(
+        StixObject.object_id == object_id
+    )
+    if session.execute(query.limit(1)).first() is None:
+        raise ObjectNotFound(f"No object {object_id!r} in this collection.")
+
+
+def _with_id(filters: Filters, object_id: str) -> Filters:
+    return replace(filters, ids=(object_id,))
+
+
+def object_count(session: Session, *, caller: Caller, collection: Collection) -> int:
+    """How many object versions the caller can see in a collection."""
+    query = policy.visible_objects(caller, collection, func.count(StixObject.pk))
+    return int(session.execute(query).scalar_one())

@@ -1,0 +1,254 @@
+"""TAXII 2.1 endpoints (OASIS TAXII 2.1, sections 4 and 5).
+
+Handlers parse the request, call one service function and shape the response; access
+rules live in the policy layer and storage rules in the store.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from cityshield.deps import CallerDep, SessionDep, SettingsDep
+from cityshield.errors import ApiRootNotFound, InvalidEnvelope, PayloadTooLarge
+from cityshield.policy import service as policy
+from cityshield.store import ingest
+from cityshield.store import service as store
+from cityshield.store.models import Collection
+from cityshield.taxii import service as taxii_service
+from cityshield.taxii.filters import Filters, parse_filters
+from cityshield.taxii.media import (
+    STIX_MEDIA_TYPE,
+    TAXII_MEDIA_TYPE,
+    require_acceptable,
+    require_taxii_content,
+)
+from cityshield.taxii.responses import (
+    envelope_response,
+    manifest_response,
+    status_body,
+    taxii_json,
+    versions_response,
+)
+
+API_ROOT = "api1"
+
+
+def _accept(request: Request) -> None:
+    require_acceptable(request.headers.get("accept"))
+
+
+router = APIRouter(dependencies=[Depends(_accept)])
+
+
+def _api_root(api_root: str) -> str:
+    if api_root != API_ROOT:
+        raise ApiRootNotFound(f"No API root {api_root!r}; this server has /{API_ROOT}/.")
+    return api_root
+
+
+ApiRootDep = Annotated[str, Depends(_api_root)]
+
+
+def _filter_dep(*fields: str) -> Any:
+    allowed = frozenset(fields)
+
+    def dependency(request: Request, settings: SettingsDep) -> Filters:
+        return parse_filters(
+            request.query_params,
+            allowed=allowed,
+            default_limit=settings.page_size,
+            max_limit=settings.max_page_size,
+        )
+
+    return Depends(dependency)
+
+
+ObjectFilters = Annotated[Filters, _filter_dep("id", "type", "version", "spec_version")]
+ByIdFilters = Annotated[Filters, _filter_dep("version", "spec_version")]
+VersionFilters = Annotated[Filters, _filter_dep("spec_version")]
+
+
+def _collection_body(collection: Collection, can_read: bool, can_write: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": collection.id,
+        "title": collection.title,
+        "description": collection.description,
+        "can_read": can_read,
+        "can_write": can_write,
+        "media_types": [STIX_MEDIA_TYPE],
+    }
+    if collection.alias:
+        body["alias"] = collection.alias
+    return body
+
+
+@router.get("/taxii2/")
+def discovery(request: Request, settings: SettingsDep, caller: CallerDep) -> Response:
+    root = str(request.base_url).rstrip("/") + f"/{API_ROOT}/"
+    return taxii_json(
+        {
+            "title": settings.hub_name,
+            "description": "TAXII 2.1 server of the cityshield threat-sharing hub.",
+            "default": root,
+            "api_roots": [root],
+        }
+    )
+
+
+@router.get("/{api_root}/")
+def api_root_information(
+    api_root: ApiRootDep, settings: SettingsDep, caller: CallerDep
+) -> Response:
+    return taxii_json(
+        {
+            "title": f"{settings.hub_name}: cities",
+            "description": "Indicators shared between the network's cities.",
+            "versions": [TAXII_MEDIA_TYPE],
+            "max_content_length": settings.max_content_length,
+        }
+    )
+
+
+@router.get("/{api_root}/status/{status_id}/")
+def get_status(
+    api_root: ApiRootDep, status_id: str, session: SessionDep, caller: CallerDep
+) -> Response:
+    status = taxii_service.get_status_or_raise(session, caller=caller, status_id=status_id)
+    return taxii_json(status_body(status))
+
+
+@router.get("/{api_root}/collections/")
+def get_collections(api_root: ApiRootDep, session: SessionDep, caller: CallerDep) -> Response:
+    rows = store.list_collections(session, caller)
+    body: dict[str, Any] = {}
+    if rows:
+        body["collections"] = [_collection_body(*row) for row in rows]
+    return taxii_json(body)
+
+
+@router.get("/{api_root}/collections/{collection_id}/")
+def get_collection(
+    api_root: ApiRootDep, collection_id: str, session: SessionDep, caller: CallerDep
+) -> Response:
+    collection = store.get_collection_or_raise(session, collection_id)
+    can_read, can_write = policy.require_can_use(caller, collection)
+    return taxii_json(_collection_body(collection, can_read, can_write))
+
+
+@router.get("/{api_root}/collections/{collection_id}/manifest/")
+def get_manifest(
+    api_root: ApiRootDep,
+    collection_id: str,
+    filters: ObjectFilters,
+    session: SessionDep,
+    caller: CallerDep,
+) -> Response:
+    collection = store.get_collection_or_raise(session, collection_id)
+    page = store.get_manifest(session, caller=caller, collection=collection, filters=filters)
+    return manifest_response(page, STIX_MEDIA_TYPE)
+
+
+@router.get("/{api_root}/collections/{collection_id}/objects/")
+def get_objects(
+    api_root: ApiRootDep,
+    collection_id: str,
+    filters: ObjectFilters,
+    session: SessionDep,
+    caller: CallerDep,
+) -> Response:
+    collection = store.get_collection_or_raise(session, collection_id)
+    page = store.list_objects(session, caller=caller, collection=collection, filters=filters)
+    return envelope_response(page)
+
+
+async def _read_envelope(request: Request, max_length: int) -> Any:
+    """Read at most ``max_length`` bytes of body (413 beyond) and parse the JSON."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_length:
+        raise PayloadTooLarge(f"The body is {declared} bytes; the limit is {max_length}.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_length:
+            raise PayloadTooLarge(f"The body exceeds the limit of {max_length} bytes.")
+        chunks.append(chunk)
+    try:
+        return orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEnvelope(f"The body is not valid JSON: {exc}.") from exc
+
+
+@router.post("/{api_root}/collections/{collection_id}/objects/", status_code=202)
+async def add_objects(
+    api_root: ApiRootDep,
+    collection_id: str,
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    settings: SettingsDep,
+) -> Response:
+    require_taxii_content(request.headers.get("content-type"))
+    collection = await run_in_threadpool(store.get_collection_or_raise, session, collection_id)
+    policy.require_can_write(caller, collection)
+    objects = ingest.envelope_objects(await _read_envelope(request, settings.max_content_length))
+
+    def _ingest() -> dict[str, Any]:
+        status = ingest.add_objects(session, caller=caller, collection=collection, objects=objects)
+        session.commit()
+        return status_body(status)
+
+    return taxii_json(await run_in_threadpool(_ingest), status_code=202)
+
+
+@router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/")
+def get_object(
+    api_root: ApiRootDep,
+    collection_id: str,
+    object_id: str,
+    filters: ByIdFilters,
+    session: SessionDep,
+    caller: CallerDep,
+) -> Response:
+    collection = store.get_collection_or_raise(session, collection_id)
+    page = store.get_object(
+        session, caller=caller, collection=collection, object_id=object_id, filters=filters
+    )
+    return envelope_response(page)
+
+
+@router.delete("/{api_root}/collections/{collection_id}/objects/{object_id}/")
+def delete_object(
+    api_root: ApiRootDep,
+    collection_id: str,
+    object_id: str,
+    filters: ByIdFilters,
+    session: SessionDep,
+    caller: CallerDep,
+) -> Response:
+    collection = store.get_collection_or_raise(session, collection_id)
+    store.delete_object(
+        session, caller=caller, collection=collection, object_id=object_id, filters=filters
+    )
+    session.commit()
+    return Response(status_code=200, media_type=TAXII_MEDIA_TYPE)
+
+
+@router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/versions/")
+def get_versions(
+    api_root: ApiRootDep,
+    collection_id: str,
+    object_id: str,
+    filters: VersionFilters,
+    session: SessionDep,
+    caller: CallerDep,
+) -> Response:
+    collection = store.get_collection_or_raise(session, collection_id)
+    page = store.list_versions(
+        session, caller=caller, collection=collection, object_id=object_id, filters=filters
+    )
+    return versions_response(page)

@@ -1,0 +1,45 @@
+"""Small factories for STIX objects and envelopes used across tests."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Any
+
+_counter = itertools.count(1)
+
+
+def stamp(second: int = 0, minute: int = 0, ms: int = 0) -> str:
+    return f"2026-11-20T09:{minute:02d}:{second:02d}.{ms:03d}Z"
+
+
+def indicator(
+    *,
+    value: str | None = None,
+    object_id: str | None = None,
+    modified: str | None = None,
+    created: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A valid indicator for an IPv4 address (unique by default)."""
+    n = next(_counter)
+    value = value or f"198.51.{n // 250 % 250}.{n % 250 + 1}"
+    created = created or stamp()
+    obj: dict[str, Any] = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": object_id or f"indicator--{uuid.uuid4()}",
+        "created": created,
+        "modified": modified or created,
+        "name": f"test indicator {n}",
+        "indicator_types": ["malicious-activity"],
+        "pattern": f"[ipv4-addr:value = '{value}']",
+        "pattern_type": "stix",
+        "valid_from": "2026-11-20T09:00:00Z",
+    }
+    obj.update(extra)
+    return obj
+
+
+def envelope(*objects: dict[str, Any]) -> dict[str, Any]:
+    return {"objects": list(objects)}
