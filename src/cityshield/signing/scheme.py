@@ -33,7 +33,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -203,12 +203,12 @@ def kid_for(public_key: Ed25519PublicKey) -> str:
 
 def public_jwk(public_key: Ed25519PublicKey, *, kid: str | None = None) -> JSONObject:
     """RFC 8037 OKP JWK for publishing in a JWKS, so other implementations can verify."""
-    x = b64url_encode(_raw(public_key))
+    raw = _raw(public_key)
     return {
         "kty": "OKP",
         "crv": "Ed25519",
-        "x": x,
-        "kid": kid if kid is not None else _kid_for_raw(_raw(public_key)),
+        "x": b64url_encode(raw),
+        "kid": kid if kid is not None else _kid_for_raw(raw),
         "alg": "EdDSA",
         "use": "sig",
     }
@@ -425,6 +425,15 @@ def _get_pool() -> ProcessPoolExecutor:
         return _pool
 
 
+def _discard_pool(pool: ProcessPoolExecutor) -> None:
+    """Drop a broken pool, unless another thread already replaced it."""
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def shutdown_pool() -> None:
     """Stop the verification workers (call from app shutdown; they restart on demand)."""
     global _pool
@@ -466,7 +475,9 @@ def verify_many(
     Ed25519 verification (~100 µs) dominates ingest of large envelopes, so batches above
     :data:`PARALLEL_THRESHOLD` fan out to a process pool. The parent computes the JCS input
     (which needs the Python objects) chunk by chunk while workers check earlier chunks.
-    This call blocks; from async code run it in a thread.
+    This call blocks; from async code run it in a thread. Workers start with forkserver or
+    spawn, which re-import ``__main__``: scripts calling this need an
+    ``if __name__ == "__main__":`` guard.
     """
     workers = _usable_cpus()
     if len(items) <= PARALLEL_THRESHOLD or workers < 2:
@@ -475,11 +486,12 @@ def verify_many(
     results: list[SignatureError | None] = [None] * len(items)
     pending: list[tuple[list[int], list[tuple[bytes, bytes, bytes]], Future[list[bool]] | None]]
     pending = []
-    pool: ProcessPoolExecutor | None = None
+    shared: ProcessPoolExecutor | None = None
     try:
-        pool = _get_pool()
+        shared = _get_pool()
     except (OSError, NotImplementedError):  # pragma: no cover - e.g. no /dev/shm
-        pool = None
+        shared = None
+    pool = shared
     for chunk in _chunks(len(items), workers):
         indexes: list[int] = []
         jobs: list[tuple[bytes, bytes, bytes]] = []
@@ -495,7 +507,7 @@ def verify_many(
         if pool is not None and jobs:
             try:
                 future = pool.submit(_verify_chunk, jobs)
-            except (BrokenProcessPool, RuntimeError):
+            except (BrokenProcessPool, RuntimeError):  # broken, or shut down meanwhile
                 pool = None
         pending.append((indexes, jobs, future))
 
@@ -505,8 +517,10 @@ def verify_many(
             try:
                 outcome = future.result()
             except BrokenProcessPool:
-                outcome = None
-                shutdown_pool()  # a worker died; start afresh next time
+                if shared is not None:
+                    _discard_pool(shared)  # a worker died; start afresh next time
+            except CancelledError:  # shutdown_pool() ran meanwhile
+                pass
         if outcome is None:
             outcome = _verify_chunk(jobs)  # fall back to this process
         for i, job, ok in zip(indexes, jobs, outcome, strict=True):

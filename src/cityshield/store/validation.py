@@ -384,6 +384,9 @@ def _reference(obj: object) -> str | None:
             err = _check_value(prop, value, f"'{key}'", obj)
             if err:
                 return err
+    if obj_type == "indicator" and obj.get("pattern") == "":
+        # (stix2-patterns crashes on an empty pattern; no pattern language allows one)
+        return "'pattern' must not be empty"
     confidence = obj.get("confidence")
     if "confidence" in props and confidence is not None and not 0 <= confidence <= 100:
         return f"'confidence' must be between 0 and 100, not {confidence}"
