@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import pytest
@@ -567,6 +569,30 @@ def test_verify_many_large_batch_uses_the_pool(monkeypatch: pytest.MonkeyPatch) 
     _check(results, expected)
     assert results[1] is not None
     assert results[1].details["object_id"] == items[1][0]["id"]
+
+
+class _BrokenPool:
+    """Stands in for a pool whose worker died: every chunk fails with BrokenProcessPool."""
+
+    def __init__(self) -> None:
+        self.shut_down = False
+
+    def submit(self, fn: Any, *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_exception(BrokenProcessPool("worker died"))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.shut_down = True
+
+
+def test_verify_many_falls_back_when_the_pool_breaks(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = _BrokenPool()
+    monkeypatch.setattr(scheme, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(scheme, "_get_pool", lambda: broken)
+    items, expected = _batch(400)
+    _check(verify_many(items), expected)
+    assert broken.shut_down
 
 
 def test_verify_many_matches_verify_object() -> None:
