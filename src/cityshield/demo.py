@@ -12,9 +12,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
 from cityshield.members import service as members
+from cityshield.signing.keys import (
+    generate_private_key,
+    load_private_key,
+    private_key_to_pem,
+    public_key_to_pem,
+)
+from cityshield.signing.registry import add_member_key, get_key
+from cityshield.signing.scheme import kid_for, sign_object
 from cityshield.store.collections import get_collection_by_alias
 from cityshield.store.ingest import add_objects
 from cityshield.timefmt import format_timestamp, now_micros
@@ -63,22 +72,46 @@ def seed_demo(session: Session, *, home: Path) -> dict[str, dict[str, str]]:
     if path.exists():
         return dict(json.loads(path.read_text()))
     creds: dict[str, dict[str, str]] = {}
+    signing_keys: dict[str, Ed25519PrivateKey] = {}
     for name, role, groups in DEMO_MEMBERS:
         if members.get_member(session, name) is not None:
             new = members.rotate_token(session, name=name)
         else:
             new = members.create_member(session, name=name, role=role, groups=groups)
         creds[name] = {"identity_id": new.identity_id, "token": new.token, "role": role}
+        if role == "member":
+            key_path = home / "demo-keys" / f"{name}.pem"
+            signing_keys[name] = _demo_key(session, name=name, path=key_path)
+            creds[name]["signing_key"] = str(key_path)
     submissions = get_collection_by_alias(session, "submissions")
     for city in {c for c, _, _ in DEMO_IOCS}:
         caller = members.caller_for_token(session, token=creds[city]["token"])
         assert caller is not None
-        objects = [_indicator(caller.identity_id, p, n) for c, p, n in DEMO_IOCS if c == city]
+        objects = [
+            sign_object(_indicator(caller.identity_id, p, n), signing_keys[city])
+            for c, p, n in DEMO_IOCS
+            if c == city
+        ]
         add_objects(session, caller=caller, collection=submissions, objects=objects)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(creds, handle, indent=2)
     return creds
+
+
+def _demo_key(session: Session, *, name: str, path: Path) -> Ed25519PrivateKey:
+    """A city's signing key, kept in the demo data dir (0600) so people can try `submit`."""
+    if path.exists():
+        key = load_private_key(path.read_bytes())
+    else:
+        key = generate_private_key()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(private_key_to_pem(key))
+    if get_key(session, kid_for(key.public_key())) is None:
+        add_member_key(session, member_name=name, key_data=public_key_to_pem(key.public_key()))
+    return key
 
 
 def _indicator(identity_id: str, pattern: str, name: str) -> dict[str, Any]:

@@ -17,12 +17,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
+from cityshield.signing.models import SigningKey
+from cityshield.signing.registry import register_key
+from cityshield.signing.scheme import extension_definition, kid_for, sign_object
 from cityshield.store.collections import ensure_collection
+from cityshield.store.ingest import add_hub_objects
 from cityshield.store.models import HubSetting
 from cityshield.timefmt import format_timestamp, now_micros
 
 HUB_KEY_FILE = "hub_ed25519.pem"
 SUBMISSIONS_ALIAS = "submissions"
+HUB_ALIAS = "hub"
 
 
 def hub_key_path(home: Path) -> Path:
@@ -50,6 +55,31 @@ def ensure_hub_key(home: Path) -> Ed25519PrivateKey:
     return key
 
 
+def _ensure_hub_publications(session: Session, *, home: Path, identity: dict[str, Any]) -> None:
+    """Register the hub key and publish the hub identity (signed by it) and the signature
+    extension-definition in the read-only ``hub`` collection."""
+    key = ensure_hub_key(home)
+    public = key.public_key()
+    kid = kid_for(public)
+    if session.get(SigningKey, kid) is None:
+        register_key(session, public_key=public, member_id=None)
+    collection = ensure_collection(
+        session,
+        alias=HUB_ALIAS,
+        title="Hub",
+        description="The hub's identity and the definitions members need to verify objects.",
+        read_roles=["member", "analyst", "admin"],
+        write_roles=[],
+    )
+    # STIX 2.1 gives extension-definition objects no `extensions` property, so that one
+    # object cannot carry a signature; its created_by_ref names the (signed) hub identity.
+    published = [
+        sign_object(identity, key),
+        extension_definition(identity["id"], identity["created"]),
+    ]
+    add_hub_objects(session, collection=collection, objects=published, kid=kid)
+
+
 def get_hub_identity(session: Session) -> dict[str, Any] | None:
     row = session.get(HubSetting, "identity")
     return orjson.loads(row.value) if row else None
@@ -72,6 +102,7 @@ def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
             "description": "The cityshield threat-sharing hub of this network.",
         }
         session.add(HubSetting(key="identity", value=orjson.dumps(identity).decode()))
+    _ensure_hub_publications(session, home=home, identity=identity)
     ensure_collection(
         session,
         alias=SUBMISSIONS_ALIAS,

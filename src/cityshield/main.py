@@ -17,6 +17,7 @@ from cityshield.db import make_engine
 from cityshield.errors import CityShieldError
 from cityshield.members.auth import CHALLENGE
 from cityshield.migrate import upgrade
+from cityshield.signing.api import router as signing_router
 from cityshield.taxii.api import router as taxii_router
 from cityshield.taxii.responses import taxii_json
 
@@ -90,5 +91,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    app.include_router(signing_router)
     app.include_router(taxii_router)
     return app

@@ -20,7 +20,7 @@ def test_taxii2client_discovers_adds_and_pages(hub: Hub) -> None:
     collection = taxii.Collection(
         f"{hub.api_root}collections/{collection_id}/", user=member.name, password=member.token
     )
-    objects = [indicator() for _ in range(25)]
+    objects = member.sign(*[indicator() for _ in range(25)])
     status = collection.add_objects(envelope(*objects))
     assert status.status == "complete"
     assert status.success_count == 25 and status.failure_count == 0
@@ -48,7 +48,7 @@ def test_taxii2client_sees_per_object_failures(hub: Hub) -> None:
         f"{hub.api_root}collections/{hub.collection()}/", user=member.name, password=member.token
     )
     bad = indicator(pattern="[not a pattern")
-    status = collection.add_objects(envelope(indicator(), bad))
+    status = collection.add_objects(member.signed_envelope(indicator(), bad))
     assert status.success_count == 1
     assert status.failure_count == 1
     assert status.failures[0]["id"] == bad["id"]
@@ -61,7 +61,7 @@ def test_stix2_taxii_collection_source_queries(hub: Hub) -> None:
     url = f"{hub.api_root}collections/{collection_id}/"
     collection = taxii.Collection(url, user=member.name, password=member.token)
     wanted = indicator(value="203.0.113.99")
-    collection.add_objects(envelope(indicator(), wanted, indicator()))
+    collection.add_objects(member.signed_envelope(indicator(), wanted, indicator()))
     source = stix2.TAXIICollectionSource(collection)
     got = source.get(wanted["id"])
     assert got is not None and got.id == wanted["id"]

@@ -20,7 +20,7 @@ from tests.utils.stix import indicator
 def test_second_writer_waits_and_gets_later_date_added(hub: Hub) -> None:
     creds = hub.member()
     collection_id = hub.collection()
-    first_obj, second_obj = indicator(), indicator()
+    first_obj, second_obj = creds.sign(indicator(), indicator())
     second_done = threading.Event()
 
     with Session(hub.engine) as first:

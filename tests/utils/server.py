@@ -10,19 +10,71 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from cityshield.config import Settings
 from cityshield.db import make_engine, session_scope
 from cityshield.hub import ensure_hub
 from cityshield.main import create_app
-from cityshield.members.service import NewCredentials, create_member
+from cityshield.members.service import caller_for_token, create_member
 from cityshield.migrate import upgrade
+from cityshield.policy.markings import is_predefined_marking
+from cityshield.signing.keys import generate_private_key
+from cityshield.signing.registry import register_key
+from cityshield.signing.scheme import sign_object
 from cityshield.store.collections import create_collection
 from tests.utils.postgres import free_port
 
 TAXII = "application/taxii+json;version=2.1"
+
+
+@dataclass
+class TestMember:
+    """A member's credentials plus a registered signing key."""
+
+    name: str
+    identity_id: str
+    token: str
+    key: Ed25519PrivateKey
+    member_id: int
+
+    def sign(self, *objects: dict[str, Any]) -> list[dict[str, Any]]:
+        return [o if is_predefined_marking(o) else sign_object(o, self.key) for o in objects]
+
+    def signed_envelope(self, *objects: dict[str, Any]) -> dict[str, Any]:
+        return {"objects": self.sign(*objects)}
+
+
+def sign_envelope_bytes(content: bytes, member: TestMember) -> bytes:
+    """Sign each object of a JSON envelope; leave anything unparseable as it is, so tests of
+    malformed input still send exactly what they mean to."""
+    try:
+        envelope = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return content
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
+        return content
+    envelope["objects"] = [
+        member.sign(o)[0] if isinstance(o, dict) and isinstance(o.get("id"), str) else o
+        for o in envelope["objects"]
+    ]
+    return orjson.dumps(envelope)
+
+
+class SigningClient(httpx.Client):
+    """An httpx client that signs the objects of every envelope it POSTs as its member."""
+
+    def __init__(self, member: TestMember | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.member = member
+
+    def post(self, url: Any, *, content: Any = None, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+        if self.member is not None and isinstance(content, bytes):
+            content = sign_envelope_bytes(content, self.member)
+        return super().post(url, content=content, **kwargs)
 
 
 class ServerThread:
@@ -69,11 +121,17 @@ class Hub:
 
     def member(
         self, role: str = "member", groups: list[str] | None = None, name: str | None = None
-    ) -> NewCredentials:
+    ) -> TestMember:
+        """A new member with one registered signing key."""
+        key = generate_private_key()
         with session_scope(self.engine) as session:
-            return create_member(
+            creds = create_member(
                 session, name=name or self.unique(role), role=role, groups=groups or []
             )
+            caller = caller_for_token(session, token=creds.token)
+            assert caller is not None
+            register_key(session, public_key=key.public_key(), member_id=caller.member_id)
+        return TestMember(creds.name, creds.identity_id, creds.token, key, caller.member_id)
 
     def collection(
         self, read_roles: list[str] | None = None, write_roles: list[str] | None = None
@@ -89,9 +147,12 @@ class Hub:
                 write_roles=["member", "analyst", "admin"] if write_roles is None else write_roles,
             ).id
 
-    def client(self, creds: NewCredentials, **kwargs: Any) -> httpx.Client:
+    def client(self, creds: TestMember, *, sign: bool = True, **kwargs: Any) -> SigningClient:
+        """A TAXII client authenticated as ``creds`` that signs what it posts (unless told
+        not to)."""
         headers = {"Accept": TAXII, **kwargs.pop("headers", {})}
-        return httpx.Client(
+        return SigningClient(
+            creds if sign else None,
             base_url=self.api_root,
             auth=(creds.name, creds.token),
             headers=headers,

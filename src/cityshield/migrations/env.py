@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import cityshield.store.models  # noqa: F401  (registers tables)
+import cityshield.signing.models
+import cityshield.store.models  # noqa: F401
 from cityshield.db import make_engine
 
 config = context.config

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, exists, select
 
 from cityshield.errors import Forbidden
 from cityshield.policy.caller import Caller
+from cityshield.signing.models import SigningKey
 from cityshield.store.models import Collection, StixObject
 
 
@@ -58,4 +59,16 @@ def visible_objects(caller: Caller, collection: Collection, *columns: Any) -> Se
     filters, keyset bounds and ordering on top; they never start from a bare select.
     """
     require_can_read(caller, collection)
-    return select(*(columns or (StixObject,))).where(StixObject.collection_id == collection.id)
+    return select(*(columns or (StixObject,))).where(
+        StixObject.collection_id == collection.id, not_quarantined()
+    )
+
+
+def not_quarantined() -> ColumnElement[bool]:
+    """Objects signed by a compromised key and received since the compromise stay hidden
+    from every read path until an admin lifts the quarantine."""
+    return ~exists().where(
+        SigningKey.kid == StixObject.kid,
+        SigningKey.compromised_since_us.is_not(None),  # type: ignore[union-attr]
+        StixObject.date_added_us >= SigningKey.compromised_since_us,
+    )

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from cityshield.errors import InvalidEnvelope
 from cityshield.policy import service as policy
 from cityshield.policy.caller import Caller
+from cityshield.signing.verification import signature_reasons
 from cityshield.store.models import Collection, Status, StixObject
 from cityshield.store.service import lock_collection, refresh_version_flags
 from cityshield.store.validation import validate_object
@@ -38,6 +39,7 @@ class _Candidate:
     object_id: str
     version_us: int | None
     body: str
+    kid: str | None = None
 
 
 @dataclass
@@ -104,16 +106,23 @@ def add_objects(
     objects: list[Any],
     validate: Validator = validate_object,
 ) -> Status:
-    """Validate and store an envelope's objects; return the (complete) status resource.
+    """Validate, verify signatures and store an envelope's objects; return the status.
 
     The same (id, version) posted twice is one record and a success both times.
     """
     policy.require_can_write(caller, collection)
     request_us = now_micros()
     candidates, failures = check_objects(objects, validate)
+    candidates = _signed_by_caller(session, caller, candidates, failures, request_us)
     result = IngestResult(failures=failures)
     if candidates:
-        _write(session, caller=caller, collection=collection, candidates=candidates, result=result)
+        _write(
+            session,
+            submitter_id=caller.member_id,
+            collection=collection,
+            candidates=candidates,
+            result=result,
+        )
     status = Status(
         id=str(uuid.uuid4()),
         member_id=caller.member_id,
@@ -133,10 +142,48 @@ def add_objects(
     return status
 
 
+def add_hub_objects(
+    session: Session, *, collection: Collection, objects: list[dict[str, Any]], kid: str
+) -> IngestResult:
+    """Store objects the hub wrote and signed itself (no member, no status resource).
+
+    Invalid objects here are a bug in the hub, so they raise instead of being reported.
+    """
+    candidates, failures = check_objects(objects)
+    if failures:
+        raise ValueError(f"hub-authored objects are invalid: {failures}")
+    for candidate in candidates:
+        candidate.kid = kid
+    result = IngestResult()
+    _write(session, submitter_id=None, collection=collection, candidates=candidates, result=result)
+    return result
+
+
+def _signed_by_caller(
+    session: Session,
+    caller: Caller,
+    candidates: list[_Candidate],
+    failures: list[dict[str, str]],
+    at_us: int,
+) -> list[_Candidate]:
+    """Keep the candidates validly signed by the caller; the others join ``failures``."""
+    reasons, kids = signature_reasons(
+        session, caller=caller, objects=[c.obj for c in candidates], at_us=at_us
+    )
+    kept: list[_Candidate] = []
+    for candidate, reason, kid in zip(candidates, reasons, kids, strict=True):
+        if reason is None:
+            candidate.kid = kid
+            kept.append(candidate)
+        else:
+            failures.append({**_describe(candidate.obj), "message": reason})
+    return kept
+
+
 def _write(
     session: Session,
     *,
-    caller: Caller,
+    submitter_id: int | None,
     collection: Collection,
     candidates: list[_Candidate],
     result: IngestResult,
@@ -168,7 +215,8 @@ def _write(
                 "date_added_us": added_us,
                 "is_first": True,
                 "is_latest": True,
-                "submitter_id": caller.member_id,
+                "submitter_id": submitter_id,
+                "kid": candidate.kid,
                 "body": candidate.body,
             }
         )

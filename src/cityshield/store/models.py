@@ -71,6 +71,7 @@ class StixObject(SQLModel, table=True):
     is_first: bool = True
     is_latest: bool = True
     submitter_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    kid: str | None = Field(default=None, max_length=64, index=True)
     body: str = Field(sa_column=Column(Text, nullable=False))
 
 
