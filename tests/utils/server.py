@@ -35,6 +35,8 @@ TAXII = "application/taxii+json;version=2.1"
 class TestMember:
     """A member's credentials plus a registered signing key."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     name: str
     identity_id: str
     token: str

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from cityshield.cli import collections, members
+from cityshield.cli import collections, keys, members
 from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
 from cityshield.demo import credentials_path, seed_demo
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(members.app, name="member")
 app.add_typer(collections.app, name="collection")
+app.add_typer(keys.app, name="key")
 
 
 @app.command()

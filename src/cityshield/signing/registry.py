@@ -119,11 +119,15 @@ def get_key_or_raise(session: Session, kid: str) -> SigningKey:
     return key
 
 
-def list_keys(session: Session, *, member_name: str | None = None) -> list[tuple[SigningKey, str]]:
+def list_keys(
+    session: Session, *, member_name: str | None = None, kid: str | None = None
+) -> list[tuple[SigningKey, str]]:
     """Keys with their owner's name ("hub" for the hub's own key)."""
     query = select(SigningKey, Member.name).outerjoin(Member, Member.id == SigningKey.member_id)
     if member_name is not None:
         query = query.where(Member.name == member_name)
+    if kid is not None:
+        query = query.where(SigningKey.kid == kid)
     rows = session.execute(query.order_by(SigningKey.created_us)).all()
     return [(key, name or "hub") for key, name in rows]
 

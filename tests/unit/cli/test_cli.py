@@ -102,3 +102,41 @@ def test_demo_seeds_a_network_once(home: Path) -> None:
     members = json.loads(run(home, "member", "list", "--json").stdout)
     groups = {m["name"]: m["groups"] for m in members}
     assert groups["northport"] == ["north"] and groups["lakeside"] == ["south"]
+
+
+def test_key_registry_commands(home: Path, tmp_path: Path) -> None:
+    from cityshield.signing.keys import generate_private_key, public_key_to_pem
+    from cityshield.signing.scheme import kid_for
+
+    run(home, "init")
+    run(home, "member", "add", "northport")
+    key = generate_private_key()
+    pem = tmp_path / "northport.pub.pem"
+    pem.write_bytes(public_key_to_pem(key.public_key()))
+    added = json.loads(
+        run(home, "key", "add", "northport", str(pem), "--not-after", "2030-01-01T00:00:00Z").stdout
+    )
+    assert added["kid"] == kid_for(key.public_key())
+    assert added["not_after"].startswith("2030-01-01T00:00:00")
+    again = run(home, "key", "add", "northport", str(pem), ok=False)
+    assert again.returncode == 1 and "already registered" in again.stderr
+    listed = json.loads(run(home, "key", "list", "northport").stdout)
+    assert [k["kid"] for k in listed] == [added["kid"]]
+    everyone = json.loads(run(home, "key", "list").stdout)
+    assert {k["member"] for k in everyone} == {"northport", "hub"}
+    revoked = json.loads(
+        run(
+            home, "key", "revoke", added["kid"], "--compromised-since", "2026-11-20T00:00:00Z"
+        ).stdout
+    )
+    assert revoked["revoked_at"] and revoked["compromised_since"].startswith("2026-11-20")
+    lifted = json.loads(run(home, "key", "lift-quarantine", added["kid"]).stdout)
+    assert lifted["compromised_since"] is None and lifted["revoked_at"]
+    bad = run(home, "key", "revoke", added["kid"], "--compromised-since", "soon", ok=False)
+    assert bad.returncode == 1 and "RFC 3339" in bad.stderr
+    rsa = tmp_path / "rsa.pem"
+    rsa.write_text(
+        "-----BEGIN PUBLIC KEY-----\nMFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAL\n-----END PUBLIC KEY-----\n"
+    )
+    refused = run(home, "key", "add", "northport", str(rsa), ok=False)
+    assert refused.returncode == 1
