@@ -29,6 +29,17 @@ class Settings(BaseSettings):
         default=50 * 1024 * 1024, ge=1024, description="Largest POST body in bytes (413 above)."
     )
     environment: str = Field(default="local", description="local, test or production.")
+    allowlist_files: list[Path] = Field(
+        default_factory=list,
+        description="Known-benign value files added to the shipped default set (YAML).",
+    )
+    lifetime_days: dict[str, float | None] = Field(
+        default_factory=dict,
+        description='Per observable type overrides, e.g. {"ipv4-addr": 7, "file": null}.',
+    )
+    ageing_interval_seconds: float = Field(
+        default=60, gt=0, description="How often serve expires stale network IOCs."
+    )
 
     @field_validator("home")
     @classmethod

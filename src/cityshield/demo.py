@@ -15,6 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
+from cityshield.dedup.context import NetworkContext
 from cityshield.members import service as members
 from cityshield.signing.keys import (
     generate_private_key,
@@ -66,7 +67,9 @@ def credentials_path(home: Path) -> Path:
     return home / "demo-credentials.json"
 
 
-def seed_demo(session: Session, *, home: Path) -> dict[str, dict[str, str]]:
+def seed_demo(
+    session: Session, *, home: Path, network: NetworkContext
+) -> dict[str, dict[str, str]]:
     """Create the demo members and indicators unless present; return name -> credentials."""
     path = credentials_path(home)
     if path.exists():
@@ -92,7 +95,9 @@ def seed_demo(session: Session, *, home: Path) -> dict[str, dict[str, str]]:
             for c, p, n in DEMO_IOCS
             if c == city
         ]
-        add_objects(session, caller=caller, collection=submissions, objects=objects)
+        add_objects(
+            session, caller=caller, collection=submissions, objects=objects, network=network
+        )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(creds, handle, indent=2)

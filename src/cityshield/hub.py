@@ -17,17 +17,24 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
+from cityshield.config import Settings
+from cityshield.dedup.allowlist import load_allowlist
+from cityshield.dedup.context import DEFAULT_LIFETIME_DAYS, NetworkContext
+from cityshield.dedup.publish import corroboration_extension_definition
 from cityshield.signing.models import SigningKey
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import extension_definition, kid_for, sign_object
-from cityshield.store.collections import ensure_collection
-from cityshield.store.ingest import add_hub_objects
+from cityshield.store.collections import (
+    HUB_ALIAS,
+    NETWORK_ALIAS,
+    SUBMISSIONS_ALIAS,
+    ensure_collection,
+)
 from cityshield.store.models import HubSetting
+from cityshield.store.writer import write_hub_objects
 from cityshield.timefmt import format_timestamp, now_micros
 
 HUB_KEY_FILE = "hub_ed25519.pem"
-SUBMISSIONS_ALIAS = "submissions"
-HUB_ALIAS = "hub"
 
 
 def hub_key_path(home: Path) -> Path:
@@ -76,8 +83,9 @@ def _ensure_hub_publications(session: Session, *, home: Path, identity: dict[str
     published = [
         sign_object(identity, key),
         extension_definition(identity["id"], identity["created"]),
+        corroboration_extension_definition(identity["id"], identity["created"]),
     ]
-    add_hub_objects(session, collection=collection, objects=published, kid=kid)
+    write_hub_objects(session, collection=collection, objects=published, kid=kid)
 
 
 def get_hub_identity(session: Session) -> dict[str, Any] | None:
@@ -105,6 +113,14 @@ def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
     _ensure_hub_publications(session, home=home, identity=identity)
     ensure_collection(
         session,
+        alias=NETWORK_ALIAS,
+        title="Network indicators",
+        description="One hub-signed indicator per real-world IOC, with who corroborated it.",
+        read_roles=["member", "analyst", "admin"],
+        write_roles=[],
+    )
+    ensure_collection(
+        session,
         alias=SUBMISSIONS_ALIAS,
         title="Submissions",
         description="Indicators as the network's members submitted them, each one as signed.",
@@ -113,3 +129,19 @@ def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
     )
     session.flush()
     return identity
+
+
+def load_network_context(session: Session, settings: Settings) -> NetworkContext:
+    """What dedup needs to author network indicators: the hub identity and key, the
+    known-benign values and the lifetimes (defaults overridden by settings)."""
+    identity = get_hub_identity(session)
+    if identity is None:
+        raise RuntimeError("The hub is not initialised; run `cityshield init`.")
+    key = ensure_hub_key(settings.home)
+    return NetworkContext(
+        hub_identity_id=identity["id"],
+        hub_key=key,
+        hub_kid=kid_for(key.public_key()),
+        allowlist=load_allowlist(settings.allowlist_files),
+        lifetime_days={**DEFAULT_LIFETIME_DAYS, **settings.lifetime_days},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -13,8 +14,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cityshield import __version__
 from cityshield.config import Settings, get_settings
-from cityshield.db import make_engine
+from cityshield.db import make_engine, session_scope
+from cityshield.dedup.background import run_ageing
+from cityshield.distribution.api import router as distribution_router
 from cityshield.errors import CityShieldError
+from cityshield.hub import ensure_hub, load_network_context
 from cityshield.members.auth import CHALLENGE
 from cityshield.migrate import upgrade
 from cityshield.signing.api import router as signing_router
@@ -75,8 +79,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.effective_database_url)
         upgrade(engine)
+        with session_scope(engine) as session:
+            ensure_hub(session, home=settings.home, name=settings.hub_name)
+            app.state.network = load_network_context(session, settings)
         app.state.engine = engine
+        ageing = asyncio.create_task(
+            run_ageing(engine, app.state.network, settings.ageing_interval_seconds)
+        )
         yield
+        ageing.cancel()
         engine.dispose()
 
     app = FastAPI(
@@ -92,5 +103,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(signing_router)
+    app.include_router(distribution_router)
     app.include_router(taxii_router)
     return app

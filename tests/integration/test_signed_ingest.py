@@ -8,6 +8,7 @@ import orjson
 import taxii2client.v21 as taxii
 
 from cityshield.db import session_scope
+from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID
 from cityshield.policy.markings import TLP2
 from cityshield.signing.keys import generate_private_key, load_public_key
 from cityshield.signing.registry import lift_quarantine, register_key, revoke_key
@@ -164,11 +165,12 @@ def test_hub_publishes_its_identity_signed_and_the_extension_definition(hub: Hub
     member = hub.member()
     with hub.client(member) as client:
         objects = client.get("collections/hub/objects/").json()["objects"]
-    by_type = {o["type"]: o for o in objects}
-    identity = by_type["identity"]
-    definition = by_type["extension-definition"]
-    assert definition["id"] == SIGNATURE_EXTENSION_ID
+    by_id = {o["id"]: o for o in objects}
+    identity = next(o for o in objects if o["type"] == "identity")
+    definition = by_id[SIGNATURE_EXTENSION_ID]
+    assert definition["type"] == "extension-definition"
     assert definition["created_by_ref"] == identity["id"]
+    assert by_id[CORROBORATION_EXTENSION_ID]["created_by_ref"] == identity["id"]
     jwks = httpx.get(f"{hub.base_url}/.well-known/jwks.json").json()
     hub_key = next(k for k in jwks["keys"] if k["identity"] == identity["id"])
     verify_object(

@@ -27,7 +27,9 @@ def test_second_writer_waits_and_gets_later_date_added(hub: Hub) -> None:
         caller = caller_for_token(first, token=creds.token)
         assert caller is not None
         collection = get_collection_or_raise(first, collection_id)
-        add_objects(first, caller=caller, collection=collection, objects=[first_obj])
+        add_objects(
+            first, caller=caller, collection=collection, objects=[first_obj], network=None
+        )
 
         def second_writer() -> None:
             with Session(hub.engine) as second:
@@ -36,6 +38,7 @@ def test_second_writer_waits_and_gets_later_date_added(hub: Hub) -> None:
                     caller=caller,
                     collection=get_collection_or_raise(second, collection_id),
                     objects=[second_obj],
+                    network=None,
                 )
                 second.commit()
             second_done.set()

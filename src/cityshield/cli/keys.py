@@ -6,9 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
 from cityshield.cli.context import hub_session, print_json
+from cityshield.config import get_settings
+from cityshield.dedup.service import refresh_for_key
 from cityshield.errors import BadRequest
+from cityshield.hub import load_network_context
 from cityshield.signing import registry
 from cityshield.signing.models import SigningKey
 from cityshield.timefmt import format_date_added, parse_timestamp
@@ -29,6 +33,11 @@ def _time(value: str | None, option: str) -> int | None:
 
 def _stamp(micros: int | None) -> str | None:
     return format_date_added(micros) if micros is not None else None
+
+
+def _refresh_network(session: Session, kid: str) -> None:
+    """Quarantine changes what may count in the network view: republish what it touches."""
+    refresh_for_key(session, context=load_network_context(session, get_settings()), kid=kid)
 
 
 def key_json(key: SigningKey, owner: str) -> dict[str, object]:
@@ -85,6 +94,8 @@ def revoke(
         key = registry.revoke_key(
             session, kid=kid, compromised_since_us=_time(compromised_since, "--compromised-since")
         )
+        if compromised_since is not None:
+            _refresh_network(session, kid)
         print_json(key_json(*registry.list_keys(session, kid=key.kid)[0]))
 
 
@@ -93,4 +104,5 @@ def lift_quarantine(kid: str) -> None:
     """Bring back the objects a --compromised-since revocation hid (the key stays revoked)."""
     with hub_session() as session:
         key = registry.lift_quarantine(session, kid=kid)
+        _refresh_network(session, kid)
         print_json(key_json(*registry.list_keys(session, kid=key.kid)[0]))

@@ -8,11 +8,12 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from cityshield.cli import collections, keys, members
+from cityshield.cli import city, collections, keys, members
 from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
+from cityshield.dedup.service import age_network
 from cityshield.demo import credentials_path, seed_demo
-from cityshield.hub import ensure_hub
+from cityshield.hub import ensure_hub, load_network_context
 
 app = typer.Typer(
     help="cityshield: a TAXII 2.1 threat-sharing hub for a network of cities.",
@@ -22,6 +23,8 @@ app = typer.Typer(
 app.add_typer(members.app, name="member")
 app.add_typer(collections.app, name="collection")
 app.add_typer(keys.app, name="key")
+for _name in ("keygen", "sign", "verify", "submit"):
+    app.command(_name)(getattr(city, _name))
 
 
 @app.command()
@@ -41,7 +44,8 @@ def demo(
     settings = get_settings()
     with hub_session(settings) as session:
         ensure_hub(session, home=settings.home, name=settings.hub_name)
-        creds = seed_demo(session, home=settings.home)
+        network = load_network_context(session, settings)
+        creds = seed_demo(session, home=settings.home, network=network)
     city = creds["northport"]
     roster = ", ".join(f"{name} ({info['role']})" for name, info in creds.items())
     typer.echo(
@@ -52,6 +56,15 @@ def demo(
         f"       http://127.0.0.1:{port}/api1/collections/submissions/objects/\n",
         err=True,
     )
+
+
+@app.command()
+def age() -> None:
+    """Expire network IOCs whose every report went stale (serve does this every minute)."""
+    settings = get_settings()
+    with hub_session(settings) as session:
+        expired = age_network(session, context=load_network_context(session, settings))
+    print_json({"expired": expired})
 
 
 @app.command()

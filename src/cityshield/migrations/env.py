@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import cityshield.dedup.models
 import cityshield.signing.models
 import cityshield.store.models  # noqa: F401
 from cityshield.db import make_engine

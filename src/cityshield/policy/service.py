@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, select
 
+from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.errors import Forbidden
 from cityshield.policy.caller import Caller
 from cityshield.signing.models import SigningKey
@@ -72,3 +73,22 @@ def not_quarantined() -> ColumnElement[bool]:
         SigningKey.compromised_since_us.is_not(None),  # type: ignore[union-attr]
         StixObject.date_added_us >= SigningKey.compromised_since_us,
     )
+
+
+def counted_contributions(ioc_ids: list[int]) -> Select[Any]:
+    """Contributions that may count in the network-wide corroboration of these IOCs.
+
+    A contribution counts only while its original is readable: one whose original is
+    quarantined must not keep vouching for an IOC, nor reveal that it exists.
+    """
+    return (
+        select(Contribution)
+        .join(StixObject, StixObject.pk == Contribution.stix_pk)
+        .where(Contribution.ioc_id.in_(ioc_ids), not_quarantined())
+    )
+
+
+def visible_network_iocs(caller: Caller, network: Collection) -> Select[Any]:
+    """Base query for every read of network IOC rows (exports, analyst views)."""
+    require_can_read(caller, network)
+    return select(NetworkIOC)

@@ -17,6 +17,13 @@ from cityshield.store.models import Collection
 
 COLLECTION_NAMESPACE = uuid.UUID("6f1c3a52-3d1e-4c55-9a0e-c1d5e1e5a002")
 
+SUBMISSIONS_ALIAS = "submissions"
+"""Members' originals, each exactly as signed; what is written here feeds the network view."""
+NETWORK_ALIAS = "network"
+"""One hub-authored indicator per real-world IOC, with its corroboration (read-only)."""
+HUB_ALIAS = "hub"
+"""The hub identity and the extension-definitions members' tools need (read-only)."""
+
 
 def collection_id_for(alias: str) -> str:
     return str(uuid.uuid5(COLLECTION_NAMESPACE, alias))

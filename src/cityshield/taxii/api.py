@@ -198,7 +198,13 @@ async def add_objects(
     objects = ingest.envelope_objects(await _read_envelope(request, settings.max_content_length))
 
     def _ingest() -> dict[str, Any]:
-        status = ingest.add_objects(session, caller=caller, collection=collection, objects=objects)
+        status = ingest.add_objects(
+            session,
+            caller=caller,
+            collection=collection,
+            objects=objects,
+            network=request.app.state.network,
+        )
         session.commit()
         return status_body(status)
 

@@ -1,0 +1,83 @@
+"""Known-benign values: IOCs matching them are flagged and kept out of block exports."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+DEFAULT_ALLOWLIST = Path(__file__).with_name("allowlist_default.yaml")
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    networks: tuple[IPNetwork, ...] = ()
+    domains: frozenset[str] = field(default_factory=frozenset)
+
+    def reason(self, observable_type: str, value: str | None) -> str | None:
+        """Why a normalised IOC value is known-benign, or None."""
+        if value is None:
+            return None
+        if observable_type in ("ipv4-addr", "ipv6-addr"):
+            return self._network_reason(value)
+        host = _host_of(observable_type, value)
+        return self._domain_reason(host) if host else None
+
+    def _network_reason(self, value: str) -> str | None:
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            return None
+        for allowed in self.networks:
+            if network.version == allowed.version and network.overlaps(allowed):  # type: ignore[arg-type]
+                return f"overlaps allowlisted network {allowed}"
+        return None
+
+    def _domain_reason(self, host: str) -> str | None:
+        labels = host.lower().rstrip(".").split(".")
+        for i in range(len(labels)):
+            candidate = ".".join(labels[i:])
+            if candidate in self.domains:
+                return f"within allowlisted domain {candidate}"
+        return None
+
+
+def _host_of(observable_type: str, value: str) -> str | None:
+    if observable_type == "domain-name":
+        return value
+    if observable_type == "email-addr":
+        return value.rpartition("@")[2] or None
+    if observable_type == "url":
+        try:
+            return urlsplit(value).hostname
+        except ValueError:
+            return None
+    return None
+
+
+def _entries(data: Any, name: str, source: Path) -> list[str]:
+    values = (data or {}).get(name, []) if isinstance(data, dict) else None
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{source}: '{name}' must be a list of strings")
+    return values
+
+
+def load_allowlist(extra_files: list[Path] | tuple[Path, ...] = ()) -> Allowlist:
+    """The shipped default set plus the network's own files (same YAML format)."""
+    networks: list[IPNetwork] = []
+    domains: set[str] = set()
+    for path in (DEFAULT_ALLOWLIST, *extra_files):
+        data = yaml.safe_load(path.read_text())
+        for entry in _entries(data, "networks", path):
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError as exc:
+                raise ValueError(f"{path}: bad network {entry!r}: {exc}") from exc
+        domains.update(d.lower().rstrip(".") for d in _entries(data, "domains", path))
+    return Allowlist(networks=tuple(networks), domains=frozenset(domains))

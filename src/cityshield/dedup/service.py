@@ -1,0 +1,270 @@
+"""Recording members' reports and sightings against network IOCs, and publishing the
+network view: one hub-signed indicator per IOC, a new version whenever its corroboration
+changes.
+
+Runs inside the ingest transaction, so an original, its contribution and the network
+indicator it changes commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from cityshield.dedup.aggregate import corroborate
+from cityshield.dedup.canonical import CanonicalIOC, canonical_ioc
+from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.models import Contribution, NetworkIOC
+from cityshield.dedup.publish import build_network_indicator, network_indicator_id
+from cityshield.policy import service as policy
+from cityshield.policy.markings import TLP_LEVELS
+from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
+from cityshield.store.models import StixObject
+from cityshield.store.writer import Written, write_hub_objects
+from cityshield.timefmt import now_micros, parse_timestamp
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Report:
+    """One contribution to record, derived from a stored original."""
+
+    ioc_key: str
+    object_id: str
+    kind: str
+    written: Written
+    version_us: int
+    confidence: int | None
+    indicator_types: str
+    tlp: str | None
+    seen_us: int
+    valid_until_us: int | None
+    revoked: bool
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def record_contributions(
+    session: Session, *, context: NetworkContext, written: list[Written]
+) -> None:
+    """Turn newly stored indicators and sightings into contributions, then republish every
+    network indicator whose corroboration they change."""
+    now = now_micros()
+    canonical: dict[str, CanonicalIOC] = {}
+    reports: list[_Report] = []
+    sightings: list[tuple[Written, str]] = []
+    for item in written:
+        obj = item.obj
+        if obj.get("type") == "indicator" and obj.get("pattern_type") == "stix":
+            try:
+                ioc = canonical_ioc(obj["pattern"])
+            except ValueError as exc:
+                log.warning("no canonical key for %s: %s", obj.get("id"), exc)
+                continue
+            canonical[ioc.key] = ioc
+            reports.append(_report(item, ioc.key, "indicator", now))
+        elif obj.get("type") == "sighting" and isinstance(obj.get("sighting_of_ref"), str):
+            sightings.append((item, obj["sighting_of_ref"]))
+    iocs = _ensure_iocs(session, canonical.values(), now)
+    touched: set[int] = set()
+    for report in reports:
+        touched |= _upsert(session, iocs[report.ioc_key].id or 0, report)
+    for item, target in sightings:
+        ioc_id = _ioc_for_reference(session, target)
+        if ioc_id is not None:
+            touched |= _upsert(session, ioc_id, _report(item, "", "sighting", now))
+    if touched:
+        publish(session, context=context, ioc_ids=sorted(touched), now_us=now)
+
+
+def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
+    obj = item.obj
+    seen = item.date_added_us
+    if kind == "sighting" and isinstance(obj.get("last_seen"), str):
+        seen = min(parse_timestamp(obj["last_seen"]), now)
+    markings = obj.get("object_marking_refs") or []
+    levels = [TLP_LEVELS[m] for m in markings if m in TLP_LEVELS]
+    valid_until = obj.get("valid_until")
+    return _Report(
+        ioc_key=ioc_key,
+        object_id=obj["id"],
+        kind=kind,
+        written=item,
+        version_us=parse_timestamp(obj.get("modified") or obj["created"]),
+        confidence=obj.get("confidence"),
+        indicator_types=",".join(obj.get("indicator_types") or []),
+        tlp=levels[0] if levels else None,
+        seen_us=seen,
+        valid_until_us=parse_timestamp(valid_until) if isinstance(valid_until, str) else None,
+        revoked=bool(obj.get("revoked")),
+    )
+
+
+def _ensure_iocs(
+    session: Session, found: Iterable[CanonicalIOC], now: int
+) -> dict[str, NetworkIOC]:
+    """Insert-if-absent every IOC (concurrent writers of one key create one row)."""
+    wanted = {ioc.key: ioc for ioc in found}
+    if not wanted:
+        return {}
+    rows = [
+        {
+            "key_hash": key_hash(ioc.key),
+            "key": ioc.key,
+            "indicator_id": network_indicator_id(ioc.key),
+            "observable_type": ioc.observable_type,
+            "value": ioc.value,
+            "pattern": ioc.pattern,
+            "state": "active",
+            "created_us": now // 1000 * 1000,
+        }
+        for ioc in wanted.values()
+    ]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(NetworkIOC).on_conflict_do_nothing(index_elements=["key_hash"])
+    session.execute(statement, rows)
+    hashes = [row["key_hash"] for row in rows]
+    stored = session.execute(select(NetworkIOC).where(NetworkIOC.key_hash.in_(hashes))).scalars()
+    return {ioc.key: ioc for ioc in stored}
+
+
+def _ioc_for_reference(session: Session, ref: str) -> int | None:
+    """The IOC a sighting is of: a network indicator, or an original that contributes."""
+    by_network = session.execute(
+        select(NetworkIOC.id).where(NetworkIOC.indicator_id == ref)
+    ).scalar_one_or_none()
+    if by_network is not None:
+        return int(by_network)
+    by_original = session.execute(
+        select(Contribution.ioc_id)
+        .where(Contribution.object_id == ref, Contribution.kind == "indicator")
+        .order_by(Contribution.version_us.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return int(by_original) if by_original is not None else None
+
+
+def _upsert(session: Session, ioc_id: int, report: _Report) -> set[int]:
+    """Record a report; returns the IOCs whose corroboration changed.
+
+    Only the newest version of an original counts. A new version whose pattern names a
+    different IOC withdraws the original's contribution to the old one.
+    """
+    previous = (
+        session.execute(select(Contribution).where(Contribution.object_id == report.object_id))
+        .scalars()
+        .all()
+    )
+    if any(c.version_us > report.version_us for c in previous):
+        return set()  # an older version arriving late changes nothing
+    touched = {ioc_id}
+    for old in previous:
+        if old.ioc_id != ioc_id and not old.revoked:
+            old.revoked = True
+            session.add(old)
+            touched.add(old.ioc_id)
+    current = next((c for c in previous if c.ioc_id == ioc_id), None)
+    if current is None:
+        current = Contribution(
+            ioc_id=ioc_id,
+            object_id=report.object_id,
+            kind=report.kind,
+            first_seen_us=report.seen_us,
+            last_seen_us=report.seen_us,
+            version_us=report.version_us,
+        )
+    current.member_id = report.written.submitter_id
+    current.stix_pk = report.written.pk
+    current.version_us = report.version_us
+    current.confidence = report.confidence
+    current.indicator_types = report.indicator_types[:500]
+    current.tlp = report.tlp
+    current.last_seen_us = max(current.last_seen_us, report.seen_us)
+    current.valid_until_us = report.valid_until_us
+    current.revoked = report.revoked
+    session.add(current)
+    session.flush()
+    return touched
+
+
+def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], now_us: int) -> int:
+    """Recompute the IOCs' corroboration and write a new signed network version of each
+    (one batch into the ``network`` collection); returns how many were published."""
+    network = get_collection_by_alias(session, NETWORK_ALIAS)
+    iocs = session.execute(select(NetworkIOC).where(NetworkIOC.id.in_(ioc_ids))).scalars().all()
+    contributions: dict[int, list[Contribution]] = {}
+    for c in session.execute(policy.counted_contributions(ioc_ids)).scalars():
+        contributions.setdefault(c.ioc_id, []).append(c)
+    objects: list[dict[str, Any]] = []
+    for ioc in iocs:
+        rows = contributions.get(ioc.id or 0, [])
+        if not rows and ioc.published_us is None:
+            continue  # nothing countable was ever published for it
+        summary = corroborate(
+            rows, lifetime_us=context.lifetime_us(ioc.observable_type), now_us=now_us
+        )
+        if ioc.state != "active" and summary.state == "active":
+            _next_generation(ioc, now_us)
+        modified = max(now_us // 1000 * 1000, (ioc.published_us or 0) + 1000)
+        if ioc.benign_reason is None:
+            ioc.benign_reason = context.allowlist.reason(ioc.observable_type, ioc.value)
+        objects.append(build_network_indicator(ioc, summary, context=context, modified_us=modified))
+        ioc.state, ioc.expires_us, ioc.published_us = summary.state, summary.expires_us, modified
+        session.add(ioc)
+    if objects:
+        write_hub_objects(session, collection=network, objects=objects, kid=context.hub_kid)
+    return len(objects)
+
+
+def _next_generation(ioc: NetworkIOC, now_us: int) -> None:
+    """A revoked network indicator may not be un-revoked (STIX 2.1, 3.6.2): an IOC reported
+    again after it was revoked starts over as a new indicator."""
+    ioc.generation += 1
+    ioc.indicator_id = network_indicator_id(ioc.key, ioc.generation)
+    ioc.created_us = now_us // 1000 * 1000
+    ioc.published_us = None
+
+
+def refresh_for_key(session: Session, *, context: NetworkContext, kid: str) -> int:
+    """Republish the IOCs an original signed by ``kid`` contributes to: after a
+    compromised-key quarantine (or its release) the network view must count only what
+    every reader may still see."""
+    ioc_ids = (
+        session.execute(
+            select(Contribution.ioc_id)
+            .join(StixObject, StixObject.pk == Contribution.stix_pk)
+            .where(StixObject.kid == kid)
+            .distinct()
+        )
+        .scalars()
+        .all()
+    )
+    return publish(session, context=context, ioc_ids=list(ioc_ids), now_us=now_micros())
+
+
+def age_network(session: Session, *, context: NetworkContext, now_us: int | None = None) -> int:
+    """Republish, as revoked, active IOCs whose every contribution has expired; returns the
+    count. Run periodically so firewalls stop blocking stale addresses."""
+    now = now_us or now_micros()
+    due = (
+        session.execute(
+            select(NetworkIOC.id).where(
+                NetworkIOC.state == "active",
+                NetworkIOC.expires_us.is_not(None),
+                NetworkIOC.expires_us <= now,
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return publish(session, context=context, ioc_ids=list(due), now_us=now) if due else 0

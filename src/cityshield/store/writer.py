@@ -1,0 +1,206 @@
+"""Writing checked objects into a collection under the per-collection lock.
+
+Shared by member ingest and by the hub's own publications (network indicators, hub
+identity); knows nothing of members, signatures or dedup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from cityshield.store.models import Collection, StixObject
+from cityshield.store.service import lock_collection, refresh_version_flags
+from cityshield.store.validation import validate_object
+from cityshield.timefmt import format_timestamp, now_micros, parse_timestamp
+
+Validator = Callable[[Any], str | None]
+_IN_CHUNK = 500
+
+
+@dataclass
+class Candidate:
+    """A valid object waiting to be written, with the columns derived from it."""
+
+    obj: dict[str, Any]
+    object_id: str
+    version_us: int | None
+    body: str
+    kid: str | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """An object that became a new row: what dedup and delivery hook onto."""
+
+    obj: dict[str, Any]
+    pk: int
+    date_added_us: int
+    submitter_id: int | None
+
+
+@dataclass
+class WriteResult:
+    """Per-object outcome in the TAXII status vocabulary, plus the rows actually added."""
+
+    successes: list[dict[str, str]] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    written: list[Written] = field(default_factory=list)
+
+
+def object_version_us(obj: dict[str, Any]) -> int | None:
+    """The TAXII version of an object: modified, else created, else None (date_added)."""
+    stamp = obj.get("modified") or obj.get("created")
+    return parse_timestamp(stamp) if isinstance(stamp, str) else None
+
+
+def describe(obj: Any) -> dict[str, str]:
+    """The id and version a status entry names an object by, whatever shape it has."""
+    entry: dict[str, str] = {"id": obj.get("id") if isinstance(obj, dict) else ""}
+    if not isinstance(entry["id"], str):
+        entry["id"] = ""
+    if isinstance(obj, dict):
+        stamp = obj.get("modified") or obj.get("created")
+        if isinstance(stamp, str):
+            entry["version"] = stamp
+    return entry
+
+
+def check_objects(
+    objects: list[Any], validate: Validator = validate_object
+) -> tuple[list[Candidate], list[dict[str, str]]]:
+    """Split objects into valid candidates and failures with reasons (no database work)."""
+    candidates: list[Candidate] = []
+    failures: list[dict[str, str]] = []
+    for obj in objects:
+        reason = validate(obj)
+        if reason is None:
+            try:
+                version_us = object_version_us(obj)
+                body = orjson.dumps(obj).decode()
+            except (ValueError, TypeError, orjson.JSONEncodeError) as exc:
+                reason = f"cannot store object: {exc}"
+        if reason is not None:
+            failures.append({**describe(obj), "message": reason})
+            continue
+        candidates.append(Candidate(obj, obj["id"], version_us, body))
+    return candidates, failures
+
+
+def write_candidates(
+    session: Session,
+    *,
+    collection: Collection,
+    candidates: list[Candidate],
+    submitter_id: int | None,
+    result: WriteResult,
+) -> None:
+    """Write candidates in date_added order under the collection lock; duplicates of a
+    stored (id, version) are successes without a new row."""
+    high_water = lock_collection(session, collection.id)
+    existing = _existing_versions(session, collection.id, {c.object_id for c in candidates})
+    added_us = max(now_micros(), high_water + 1)
+    rows: list[dict[str, Any]] = []
+    new: list[Candidate] = []
+    seen: set[tuple[str, int | None]] = set()
+    for candidate in candidates:
+        versions = existing.get(candidate.object_id, set())
+        key = (candidate.object_id, candidate.version_us)
+        duplicate = key in seen or (
+            candidate.version_us in versions if candidate.version_us is not None else bool(versions)
+        )
+        seen.add(key)
+        result.successes.append(
+            {"id": candidate.object_id, "version": _version_text(candidate, added_us)}
+        )
+        if duplicate:
+            continue
+        version_us = candidate.version_us if candidate.version_us is not None else added_us
+        rows.append(
+            {
+                "collection_id": collection.id,
+                "object_id": candidate.object_id,
+                "type": candidate.obj["type"],
+                "spec_version": candidate.obj.get("spec_version", "2.1"),
+                "version_us": version_us,
+                "date_added_us": added_us,
+                "is_first": True,
+                "is_latest": True,
+                "submitter_id": submitter_id,
+                "kid": candidate.kid,
+                "body": candidate.body,
+            }
+        )
+        new.append(candidate)
+        existing.setdefault(candidate.object_id, set()).add(version_us)
+        added_us += 1
+    if not rows:
+        return
+    _set_flags_for_new_ids(rows, existing)
+    pks = (
+        session.execute(
+            insert(StixObject).returning(StixObject.pk, sort_by_parameter_order=True), rows
+        )
+        .scalars()
+        .all()
+    )
+    result.written.extend(
+        Written(c.obj, pk, row["date_added_us"], submitter_id)
+        for c, pk, row in zip(new, pks, rows, strict=True)
+    )
+    seen_before = [oid for oid, versions in existing.items() if len(versions) > 1]
+    refresh_version_flags(session, collection_id=collection.id, object_ids=seen_before)
+    session.execute(
+        update(Collection).where(Collection.id == collection.id).values(last_added_us=added_us - 1)
+    )
+
+
+def write_hub_objects(
+    session: Session, *, collection: Collection, objects: list[dict[str, Any]], kid: str | None
+) -> WriteResult:
+    """Store objects the hub wrote (and signed) itself: no member, no status resource.
+
+    Invalid objects here are a bug in the hub, so they raise instead of being reported.
+    """
+    candidates, failures = check_objects(objects)
+    if failures:
+        raise ValueError(f"hub-authored objects are invalid: {failures}")
+    for candidate in candidates:
+        candidate.kid = kid
+    result = WriteResult()
+    write_candidates(
+        session, collection=collection, candidates=candidates, submitter_id=None, result=result
+    )
+    return result
+
+
+def _version_text(candidate: Candidate, added_us: int) -> str:
+    stamp = candidate.obj.get("modified") or candidate.obj.get("created")
+    return stamp if isinstance(stamp, str) else format_timestamp(added_us)
+
+
+def _set_flags_for_new_ids(rows: list[dict[str, Any]], existing: dict[str, set[int]]) -> None:
+    """First/latest flags for rows whose object has a single version; the rest are
+    recomputed in SQL afterwards."""
+    for row in rows:
+        versions = existing[row["object_id"]]
+        row["is_first"] = row["version_us"] == min(versions)
+        row["is_latest"] = row["version_us"] == max(versions)
+
+
+def _existing_versions(session: Session, collection_id: str, ids: set[str]) -> dict[str, set[int]]:
+    found: dict[str, set[int]] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        chunk = ordered[start : start + _IN_CHUNK]
+        query = select(StixObject.object_id, StixObject.version_us).where(
+            StixObject.collection_id == collection_id, StixObject.object_id.in_(chunk)
+        )
+        for object_id, version_us in session.execute(query):
+            found.setdefault(object_id, set()).add(version_us)
+    return found

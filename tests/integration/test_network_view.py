@@ -1,0 +1,277 @@
+"""The network view end to end: cities submit overlapping IOCs written differently; the
+network collection holds one hub-signed indicator per IOC with who corroborated it."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+
+import httpx
+import orjson
+from cityshield.dedup.canonical import canonical_ioc
+
+from cityshield.db import session_scope
+from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicator_id
+from cityshield.dedup.service import age_network
+from cityshield.hub import load_network_context
+from cityshield.signing.keys import load_public_key
+from cityshield.signing.scheme import verify_object
+from cityshield.timefmt import now_micros
+from tests.utils.server import TAXII, Hub, TestMember
+from tests.utils.stix import envelope, indicator, stamp
+
+HEADERS = {"Content-Type": TAXII}
+DAY_US = 86_400 * 1_000_000
+
+
+def fresh_ip() -> str:
+    return f"203.0.{random.randrange(0, 250)}.{random.randrange(1, 250)}"
+
+
+def fresh_domain() -> str:
+    return f"c2-{uuid.uuid4().hex[:10]}.example"
+
+
+def submit(hub: Hub, member: TestMember, *objects: dict) -> dict:
+    with hub.client(member) as client:
+        response = client.post(
+            "collections/submissions/objects/",
+            content=orjson.dumps(envelope(*objects)),
+            headers=HEADERS,
+        )
+    assert response.status_code == 202, response.text
+    status = response.json()
+    assert status["failure_count"] == 0, status["failures"]
+    return status
+
+
+def report(pattern: str, **extra: object) -> dict:
+    return indicator(pattern=pattern, **extra)
+
+
+def network_version(hub: Hub, member: TestMember, pattern: str, generation: int = 0) -> dict:
+    """The latest network indicator for the IOC a pattern names."""
+    object_id = network_indicator_id(canonical_ioc(pattern).key, generation)
+    with hub.client(member) as client:
+        response = client.get(f"collections/network/objects/{object_id}/")
+    assert response.status_code == 200, response.text
+    (latest,) = response.json()["objects"]
+    return latest
+
+
+def corroboration(obj: dict) -> dict:
+    return obj["extensions"][CORROBORATION_EXTENSION_ID]
+
+
+def test_overlapping_submissions_make_one_indicator_per_ioc(hub: Hub) -> None:
+    a, b, c, d = (hub.member() for _ in range(4))
+    ip, domain = fresh_ip(), fresh_domain()
+    host = fresh_domain()
+    sha = uuid.uuid4().hex + uuid.uuid4().hex
+    lone = fresh_ip()
+    submit(
+        hub,
+        a,
+        report(f"[ipv4-addr:value = '{ip}']"),
+        report(f"[domain-name:value = '{domain.upper()}.']"),
+        report(f"[file:hashes.'SHA-256' = '{sha.upper()}']"),
+    )
+    submit(
+        hub,
+        b,
+        report(f"[ipv4-addr:value = '{ip}/32']"),
+        report(f"[url:value = 'HTTP://{host.capitalize()}:80/a']"),
+        report(f"[file:hashes.'SHA-256' = '{sha}']"),
+    )
+    submit(
+        hub, c, report(f"[ipv4-addr:value = '{ip}']"), report(f"[url:value = 'http://{host}/a']")
+    )
+    submit(
+        hub,
+        d,
+        report(f"[domain-name:value = '{domain}']"),
+        report(f"[url:value = 'hxxp://{host.replace('.', '[.]')}/a']"),
+        report(f"[ipv4-addr:value = '{lone}']"),
+    )
+    reader = hub.member()
+    expected = {
+        f"[ipv4-addr:value = '{ip}']": {a.identity_id, b.identity_id, c.identity_id},
+        f"[domain-name:value = '{domain}']": {a.identity_id, d.identity_id},
+        f"[url:value = 'http://{host}/a']": {b.identity_id, c.identity_id, d.identity_id},
+        f"[file:hashes.'SHA-256' = '{sha}']": {a.identity_id, b.identity_id},
+        f"[ipv4-addr:value = '{lone}']": {d.identity_id},
+    }
+    for pattern, members in expected.items():
+        latest = network_version(hub, reader, pattern)
+        ext = corroboration(latest)
+        assert ext["member_count"] == len(members), pattern
+        assert ext["report_count"] == len(members), pattern
+        assert len(ext["contributing_refs"]) == len(members)
+        assert latest["pattern"] == canonical_ioc(pattern).pattern
+        assert "revoked" not in latest
+    # exactly one network indicator per IOC: the by-id reads above, and no other ids
+    ids = {network_indicator_id(canonical_ioc(p).key) for p in expected}
+    with hub.client(reader) as client:
+        manifest = client.get("collections/network/manifest/?match[version]=last&limit=500")
+    listed = {e["id"] for e in manifest.json()["objects"]}
+    assert ids <= listed
+
+
+def test_network_indicators_are_signed_by_the_hub_and_read_only(hub: Hub) -> None:
+    member = hub.member()
+    pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
+    submit(hub, member, report(pattern))
+    latest = network_version(hub, member, pattern)
+    jwks = httpx.get(f"{hub.base_url}/.well-known/jwks.json").json()
+    hub_key = next(k for k in jwks["keys"] if k["identity"] == latest["created_by_ref"])
+    verify_object(
+        latest,
+        load_public_key(orjson.dumps({k: hub_key[k] for k in ("kty", "crv", "x", "kid")}).decode()),
+    )
+    with hub.client(member) as client:
+        response = client.post(
+            "collections/network/objects/",
+            content=orjson.dumps(envelope(indicator())),
+            headers=HEADERS,
+        )
+    assert response.status_code == 403
+
+
+def test_confidence_aggregates_over_distinct_members(hub: Hub) -> None:
+    a, b = hub.member(), hub.member()
+    pattern = f"[domain-name:value = '{fresh_domain()}']"
+    submit(hub, a, report(pattern, confidence=60), report(pattern, confidence=60))
+    assert network_version(hub, a, pattern)["confidence"] == 60, "a member counts once"
+    submit(hub, b, report(pattern, confidence=60))
+    assert network_version(hub, a, pattern)["confidence"] == 84
+
+
+def test_new_versions_and_revocation_by_every_contributor(hub: Hub) -> None:
+    a, b = hub.member(), hub.member()
+    pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
+    first_a = report(pattern, created=stamp(0))
+    first_b = report(pattern, created=stamp(0))
+    submit(hub, a, first_a)
+    submit(hub, b, first_b)
+    assert corroboration(network_version(hub, a, pattern))["member_count"] == 2
+    submit(hub, a, dict(first_a, modified=stamp(5), revoked=True))
+    after_one = network_version(hub, a, pattern)
+    assert corroboration(after_one)["member_count"] == 1
+    assert "revoked" not in after_one
+    older = dict(first_b, modified=stamp(1), name="late old version")
+    submit(hub, b, dict(first_b, modified=stamp(6), revoked=True), older)
+    gone = network_version(hub, a, pattern)
+    assert gone["revoked"] is True
+    assert corroboration(gone)["state"] == "revoked"
+
+
+def test_changed_pattern_moves_the_contribution(hub: Hub) -> None:
+    member = hub.member()
+    old_pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
+    new_pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
+    original = report(old_pattern, created=stamp(0))
+    submit(hub, member, original)
+    submit(hub, member, dict(original, modified=stamp(3), pattern=new_pattern))
+    assert network_version(hub, member, old_pattern)["revoked"] is True
+    assert corroboration(network_version(hub, member, new_pattern))["member_count"] == 1
+
+
+def test_sightings_corroborate(hub: Hub) -> None:
+    reporter, sighter = hub.member(), hub.member()
+    pattern = f"[url:value = 'http://{fresh_domain()}/login']"
+    submit(hub, reporter, report(pattern))
+    network_id = network_version(hub, reporter, pattern)["id"]
+    sighting = {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{uuid.uuid4()}",
+        "created": stamp(),
+        "modified": stamp(),
+        "sighting_of_ref": network_id,
+        "count": 3,
+    }
+    submit(hub, sighter, sighting)
+    ext = corroboration(network_version(hub, reporter, pattern))
+    assert ext["member_count"] == 2
+    assert ext["sighting_count"] == 1 and ext["report_count"] == 1
+
+
+def test_ageing_revokes_stale_iocs_and_a_new_report_starts_a_new_indicator(hub: Hub) -> None:
+    member = hub.member()
+    pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
+    submit(hub, member, report(pattern))
+    live = network_version(hub, member, pattern)
+    assert "valid_until" in live, "an IP address report without valid_until gets a lifetime"
+    with session_scope(hub.engine) as session:
+        context = load_network_context(session, hub.settings)
+        assert age_network(session, context=context, now_us=now_micros() + 15 * DAY_US) >= 1
+    stale = network_version(hub, member, pattern)
+    assert stale["revoked"] is True and corroboration(stale)["state"] == "expired"
+    with hub.client(member) as client:
+        exported = client.get("../export/blocklist?type=ipv4-addr").text.split()
+    assert canonical_ioc(pattern).value not in exported
+    submit(hub, member, report(pattern))
+    reborn = network_version(hub, member, pattern, generation=1)
+    assert reborn["id"] != stale["id"] and "revoked" not in reborn
+
+
+def test_hashes_never_age_without_valid_until(hub: Hub) -> None:
+    member = hub.member()
+    pattern = f"[file:hashes.MD5 = '{uuid.uuid4().hex}']"
+    submit(hub, member, report(pattern))
+    assert "valid_until" not in network_version(hub, member, pattern)
+
+
+def test_benign_values_are_flagged_and_not_exported(hub: Hub) -> None:
+    member = hub.member()
+    bad_ip = fresh_ip()
+    submit(
+        hub,
+        member,
+        report("[ipv4-addr:value = '8.8.8.8']"),
+        report(f"[ipv4-addr:value = '{bad_ip}']"),
+        report("[domain-name:value = 'login.microsoft.com']"),
+    )
+    benign = network_version(hub, member, "[ipv4-addr:value = '8.8.8.8']")
+    assert "8.8.8.8" in corroboration(benign)["benign_reason"]
+    assert "benign_reason" not in corroboration(
+        network_version(hub, member, f"[ipv4-addr:value = '{bad_ip}']")
+    )
+    with hub.client(member) as client:
+        ips = client.get("../export/blocklist?type=ipv4-addr").text.split()
+        domains = client.get("../export/blocklist?type=domain-name&format=json").json()
+        bad_type = client.get("../export/blocklist?type=x-thing")
+    assert bad_ip in ips and "8.8.8.8" not in ips
+    assert "login.microsoft.com" not in domains["values"]
+    assert bad_type.status_code == 400
+
+
+def test_concurrent_reports_of_one_ioc_make_one_network_indicator(hub: Hub) -> None:
+    members = [hub.member() for _ in range(4)]
+    pattern = f"[domain-name:value = '{fresh_domain()}']"
+    errors: list[str] = []
+
+    def send(member: TestMember) -> None:
+        try:
+            submit(hub, member, report(pattern))
+        except AssertionError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=send, args=(m,)) for m in members]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    latest = network_version(hub, members[0], pattern)
+    assert corroboration(latest)["member_count"] == 4
+    with session_scope(hub.engine) as session:
+        from sqlalchemy import func, select
+
+        from cityshield.dedup.models import NetworkIOC
+
+        count = session.execute(
+            select(func.count()).where(NetworkIOC.key == canonical_ioc(pattern).key)
+        ).scalar_one()
+    assert count == 1
