@@ -9,14 +9,17 @@ import uuid
 
 import httpx
 import orjson
-from cityshield.dedup.canonical import canonical_ioc
+from sqlalchemy import func, select
 
 from cityshield.db import session_scope
+from cityshield.dedup.canonical import canonical_ioc
+from cityshield.dedup.models import NetworkIOC
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicator_id
-from cityshield.dedup.service import age_network
+from cityshield.dedup.service import age_network, refresh_for_key
 from cityshield.hub import load_network_context
 from cityshield.signing.keys import load_public_key
-from cityshield.signing.scheme import verify_object
+from cityshield.signing.registry import lift_quarantine, revoke_key
+from cityshield.signing.scheme import kid_for, verify_object
 from cityshield.timefmt import now_micros
 from tests.utils.server import TAXII, Hub, TestMember
 from tests.utils.stix import envelope, indicator, stamp
@@ -267,11 +270,28 @@ def test_concurrent_reports_of_one_ioc_make_one_network_indicator(hub: Hub) -> N
     latest = network_version(hub, members[0], pattern)
     assert corroboration(latest)["member_count"] == 4
     with session_scope(hub.engine) as session:
-        from sqlalchemy import func, select
-
-        from cityshield.dedup.models import NetworkIOC
-
         count = session.execute(
             select(func.count()).where(NetworkIOC.key == canonical_ioc(pattern).key)
         ).scalar_one()
     assert count == 1
+
+
+def test_quarantined_originals_stop_counting_until_released(hub: Hub) -> None:
+    suspect, honest = hub.member(), hub.member()
+    pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
+    since = now_micros()
+    submit(hub, suspect, report(pattern))
+    submit(hub, honest, report(pattern))
+    assert corroboration(network_version(hub, honest, pattern))["member_count"] == 2
+    kid = kid_for(suspect.key.public_key())
+    with session_scope(hub.engine) as session:
+        context = load_network_context(session, hub.settings)
+        revoke_key(session, kid=kid, compromised_since_us=since)
+        refresh_for_key(session, context=context, kid=kid)
+    hidden = corroboration(network_version(hub, honest, pattern))
+    assert hidden["member_count"] == 1
+    assert len(hidden["contributing_refs"]) == 1
+    with session_scope(hub.engine) as session:
+        lift_quarantine(session, kid=kid)
+        refresh_for_key(session, context=context, kid=kid)
+    assert corroboration(network_version(hub, honest, pattern))["member_count"] == 2

@@ -76,13 +76,17 @@ def record_contributions(
         elif obj.get("type") == "sighting" and isinstance(obj.get("sighting_of_ref"), str):
             sightings.append((item, obj["sighting_of_ref"]))
     iocs = _ensure_iocs(session, canonical.values(), now)
+    sighting_reports = [
+        (ioc_id, _report(item, "", "sighting", now))
+        for item, target in sightings
+        if (ioc_id := _ioc_for_reference(session, target)) is not None
+    ]
+    planned = [(iocs[r.ioc_key].id or 0, r) for r in reports] + sighting_reports
+    known = _contributions_by_object(session, {r.object_id for _, r in planned})
     touched: set[int] = set()
-    for report in reports:
-        touched |= _upsert(session, iocs[report.ioc_key].id or 0, report)
-    for item, target in sightings:
-        ioc_id = _ioc_for_reference(session, target)
-        if ioc_id is not None:
-            touched |= _upsert(session, ioc_id, _report(item, "", "sighting", now))
+    for ioc_id, report in planned:
+        touched |= _upsert(session, ioc_id, report, known.setdefault(report.object_id, []))
+    session.flush()
     if touched:
         publish(session, context=context, ioc_ids=sorted(touched), now_us=now)
 
@@ -154,17 +158,28 @@ def _ioc_for_reference(session: Session, ref: str) -> int | None:
     return int(by_original) if by_original is not None else None
 
 
-def _upsert(session: Session, ioc_id: int, report: _Report) -> set[int]:
+def _contributions_by_object(
+    session: Session, object_ids: set[str]
+) -> dict[str, list[Contribution]]:
+    """Existing contributions of these originals, fetched in a few IN queries."""
+    found: dict[str, list[Contribution]] = {}
+    ordered = sorted(object_ids)
+    for start in range(0, len(ordered), 500):
+        query = select(Contribution).where(Contribution.object_id.in_(ordered[start : start + 500]))
+        for contribution in session.execute(query).scalars():
+            found.setdefault(contribution.object_id, []).append(contribution)
+    return found
+
+
+def _upsert(
+    session: Session, ioc_id: int, report: _Report, previous: list[Contribution]
+) -> set[int]:
     """Record a report; returns the IOCs whose corroboration changed.
 
     Only the newest version of an original counts. A new version whose pattern names a
-    different IOC withdraws the original's contribution to the old one.
+    different IOC withdraws the original's contribution to the old one. ``previous`` holds
+    the original's known contributions and is kept current for later reports in the batch.
     """
-    previous = (
-        session.execute(select(Contribution).where(Contribution.object_id == report.object_id))
-        .scalars()
-        .all()
-    )
     if any(c.version_us > report.version_us for c in previous):
         return set()  # an older version arriving late changes nothing
     touched = {ioc_id}
@@ -183,6 +198,7 @@ def _upsert(session: Session, ioc_id: int, report: _Report) -> set[int]:
             last_seen_us=report.seen_us,
             version_us=report.version_us,
         )
+        previous.append(current)
     current.member_id = report.written.submitter_id
     current.stix_pk = report.written.pk
     current.version_us = report.version_us
@@ -193,7 +209,6 @@ def _upsert(session: Session, ioc_id: int, report: _Report) -> set[int]:
     current.valid_until_us = report.valid_until_us
     current.revoked = report.revoked
     session.add(current)
-    session.flush()
     return touched
 
 
