@@ -21,6 +21,7 @@ from cityshield.config import Settings
 from cityshield.dedup.allowlist import load_allowlist
 from cityshield.dedup.context import DEFAULT_LIFETIME_DAYS, NetworkContext
 from cityshield.dedup.publish import corroboration_extension_definition
+from cityshield.policy.store import write_public_audience
 from cityshield.signing.models import SigningKey
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import extension_definition, kid_for, sign_object
@@ -85,7 +86,8 @@ def _ensure_hub_publications(session: Session, *, home: Path, identity: dict[str
         extension_definition(identity["id"], identity["created"]),
         corroboration_extension_definition(identity["id"], identity["created"]),
     ]
-    write_hub_objects(session, collection=collection, objects=published, kid=kid)
+    stored = write_hub_objects(session, collection=collection, objects=published, kid=kid)
+    write_public_audience(session, [item.pk for item in stored.written])
 
 
 def get_hub_identity(session: Session) -> dict[str, Any] | None:

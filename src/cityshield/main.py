@@ -21,6 +21,7 @@ from cityshield.errors import CityShieldError
 from cityshield.hub import ensure_hub, load_network_context
 from cityshield.members.auth import CHALLENGE
 from cityshield.migrate import upgrade
+from cityshield.policy.api import router as policy_router
 from cityshield.signing.api import router as signing_router
 from cityshield.taxii.api import router as taxii_router
 from cityshield.taxii.responses import taxii_json
@@ -104,5 +105,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(signing_router)
     app.include_router(distribution_router)
+    app.include_router(policy_router)
     app.include_router(taxii_router)
     return app

@@ -22,7 +22,7 @@ from cityshield.signing.registry import lift_quarantine, revoke_key
 from cityshield.signing.scheme import kid_for, verify_object
 from cityshield.timefmt import now_micros
 from tests.utils.server import TAXII, Hub, TestMember
-from tests.utils.stix import envelope, indicator, stamp
+from tests.utils.stix import TLP_GREEN, envelope, indicator, stamp
 
 HEADERS = {"Content-Type": TAXII}
 DAY_US = 86_400 * 1_000_000
@@ -193,6 +193,7 @@ def test_sightings_corroborate(hub: Hub) -> None:
         "modified": stamp(),
         "sighting_of_ref": network_id,
         "count": 3,
+        "object_marking_refs": [TLP_GREEN],
     }
     submit(hub, sighter, sighting)
     ext = corroboration(network_version(hub, reporter, pattern))

@@ -27,9 +27,7 @@ def test_second_writer_waits_and_gets_later_date_added(hub: Hub) -> None:
         caller = caller_for_token(first, token=creds.token)
         assert caller is not None
         collection = get_collection_or_raise(first, collection_id)
-        add_objects(
-            first, caller=caller, collection=collection, objects=[first_obj], network=None
-        )
+        add_objects(first, caller=caller, collection=collection, objects=[first_obj], network=None)
 
         def second_writer() -> None:
             with Session(hub.engine) as second:

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 _counter = itertools.count(1)
+TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 
 
 def stamp(second: int = 0, minute: int = 0, ms: int = 0) -> str:
@@ -21,7 +22,8 @@ def indicator(
     created: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A valid indicator for an IPv4 address (unique by default)."""
+    """A valid indicator for an IPv4 address (unique by default), TLP:GREEN so every member
+    may read it unless a test says otherwise."""
     n = next(_counter)
     value = value or f"198.51.{n // 250 % 250}.{n % 250 + 1}"
     created = created or stamp()
@@ -36,6 +38,7 @@ def indicator(
         "pattern": f"[ipv4-addr:value = '{value}']",
         "pattern_type": "stix",
         "valid_from": "2026-11-20T09:00:00Z",
+        "object_marking_refs": [TLP_GREEN],
     }
     obj.update(extra)
     return obj

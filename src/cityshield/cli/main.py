@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from cityshield.cli import city, collections, keys, members
+from cityshield.cli import city, collections, keys, members, policies
 from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
 from cityshield.dedup.service import age_network
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(members.app, name="member")
 app.add_typer(collections.app, name="collection")
 app.add_typer(keys.app, name="key")
+app.add_typer(policies.app, name="policy")
 for _name in ("keygen", "sign", "verify", "submit"):
     app.command(_name)(getattr(city, _name))
 

@@ -19,11 +19,12 @@ How a pattern is read -- three paths, one answer:
 * **Fallback.** stix2's AST classes refuse some patterns stix2-patterns accepts: AND
   of comparisons on different object types in one observation (satisfiable by no
   single SCO), ``WITHIN 2.5 SECONDS``, timestamps that are not real dates, quoted
-  path steps with a list index. Those get a *token-normalised* form instead: the
-  pattern re-lexed by the stix2-patterns lexer and re-joined with canonical spacing,
-  comments dropped. It is exact-text dedup (no reordering, no value normalisation)
-  but it never conflates distinct patterns, stays a valid pattern, and these shapes
-  are rare and mostly meaningless -- not worth a second canonicaliser.
+  path steps with a list index (stix2 raises ValueError, TypeError or AttributeError).
+  Those get a *token-normalised* form instead: the pattern re-lexed by the
+  stix2-patterns lexer and re-joined with canonical spacing, comments dropped. It is
+  exact-text dedup (no reordering, no value normalisation), but it never conflates
+  distinct patterns, stays a valid pattern, and these shapes are rare and mostly
+  meaningless -- not worth a second canonicaliser.
 * **Fast path.** ANTLR parsing dominates the cost, so the common one-comparison shape
   ``[type:path = 'literal']`` on the ingest validator's whitelisted paths is read with
   the validator's own regex (``cityshield.store.validation._FAST_PATTERN_RE``; its
@@ -39,10 +40,13 @@ values only re-spelt (``IN`` sets sorted and deduplicated, hex lower-case, times
 without trailing zeros). Comparison AND/OR and observation AND/OR are flattened and
 their operands sorted; duplicate operands are dropped where that is sound (comparison
 AND/OR, observation OR). FOLLOWEDBY is flattened (it is associative) but keeps its
-order; qualifiers keep their order and a qualified compound is parenthesised, so the
-output never trips stix2-patterns' duplicate-qualifier check. Parentheses are kept
-only where needed. A pattern that reduces to one non-negated string equality is a
-*single* IOC, whatever its surface shape (``([a = 'x' OR a = 'x'])`` included).
+order. Qualifiers keep their order; a qualifier's operand is parenthesised unless it is
+a plain ``[...]``, so the output never trips stix2-patterns' duplicate-qualifier check
+(``[a] REPEATS 2 TIMES WITHIN 5 SECONDS`` -> ``([a] REPEATS 2 TIMES) WITHIN 5
+SECONDS``, the same AST). A compound operand of AND/OR/FOLLOWEDBY is always
+parenthesised, even where precedence would allow otherwise. A pattern that reduces to
+one non-negated string equality is a *single* IOC, whatever its surface shape
+(``([a = 'x' OR a = 'x'])`` included).
 
 ``canonical_ioc`` assumes a pattern that passed ingest validation; it only rejects
 (``ValueError``) what it cannot read: syntax errors, hashes of the wrong length.
@@ -87,8 +91,11 @@ _UNESCAPE_RE = re.compile(r"\\(['\\])")
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Words the lexer reads as keywords/literals: such a property name must be quoted.
 _RESERVED = frozenset(
-    "AND OR NOT FOLLOWEDBY LIKE MATCHES ISSUPERSET ISSUBSET EXISTS LAST IN START STOP "
-    "SECONDS true false WITHIN REPEATS TIMES".split()
+    {
+        *("AND", "OR", "NOT", "FOLLOWEDBY", "LIKE", "MATCHES", "ISSUPERSET", "ISSUBSET"),
+        *("EXISTS", "LAST", "IN", "START", "STOP", "SECONDS", "true", "false", "WITHIN"),
+        *("REPEATS", "TIMES"),
+    }
 )
 
 

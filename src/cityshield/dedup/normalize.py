@@ -17,6 +17,7 @@ Every function is
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 
@@ -113,22 +114,17 @@ def normalize_ipv6(value: str) -> str:
 
 
 def _host(name: str) -> str:
-    """Lower-case, drop the root dot, IDNA (UTS 46) to the ASCII A-label form.
+    """Lower-case, IDNA (UTS 46) to the ASCII A-label form, drop the root dot.
 
     ``Bücher.Example.`` and ``xn--bcher-kva.example`` are the same DNS name. One
-    trailing dot is the root label; ``example.com..`` is invalid and left as it is
-    (stripping both would make the function non-idempotent). Names IDNA refuses
-    (underscores, empty labels, over-long labels) stay lower-cased.
+    trailing dot is the root label (UTS 46 also maps ``。`` to it); ``example.com..`` is
+    invalid and left as it is (stripping both dots would not be idempotent). Names IDNA
+    refuses (underscores, empty or over-long labels) are just lower-cased.
     """
     name = name.lower()
-    if name.endswith(".") and not name.endswith(".."):
-        name = name[:-1]
-    try:
-        encoded = idna.encode(name, uts46=True).decode("ascii")
-    except ValueError:  # idna.IDNAError and UnicodeError are ValueErrors
-        return name
-    # UTS 46 maps ideographic full stops to "."; drop a root dot produced that way.
-    return encoded[:-1] if encoded.endswith(".") else encoded
+    with contextlib.suppress(ValueError):  # idna.IDNAError, UnicodeError are ValueErrors
+        name = idna.encode(name, uts46=True).decode("ascii")
+    return name[:-1] if name.endswith(".") and not name.endswith("..") else name
 
 
 def normalize_domain(value: str) -> str:
@@ -176,9 +172,7 @@ def _remove_dot_segments(path: str) -> str:
     while path:
         if path.startswith("../"):
             path = path[3:]
-        elif path.startswith("./"):
-            path = path[2:]
-        elif path.startswith("/./"):
+        elif path.startswith(("./", "/./")):
             path = path[2:]
         elif path == "/.":
             path = "/"
@@ -236,7 +230,7 @@ def normalize_url(value: str) -> str:
         host = _pct(_host(_pct(host)))
     if port and not (port.isascii() and port.isdigit()):
         return text
-    port = str(int(port)) if port else ""
+    port = (port.lstrip("0") or "0") if port else ""  # not int(): no digit-count limit
     if port == _DEFAULT_PORTS.get(scheme):
         port = ""
     path = _remove_dot_segments(_pct(path)) or "/"

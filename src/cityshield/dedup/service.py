@@ -24,7 +24,8 @@ from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
 from cityshield.policy import service as policy
-from cityshield.policy.markings import TLP_LEVELS
+from cityshield.policy.engine import marking_level
+from cityshield.policy.store import record_version_sources
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
 from cityshield.store.models import StixObject
 from cityshield.store.writer import Written, write_hub_objects
@@ -55,10 +56,15 @@ def key_hash(key: str) -> str:
 
 
 def record_contributions(
-    session: Session, *, context: NetworkContext, written: list[Written]
+    session: Session,
+    *,
+    context: NetworkContext,
+    written: list[Written],
+    default_level: str = "amber",
 ) -> None:
     """Turn newly stored indicators and sightings into contributions, then republish every
-    network indicator whose corroboration they change."""
+    network indicator whose corroboration they change. ``default_level`` is the TLP level
+    the sharing policy gives unmarked objects."""
     now = now_micros()
     canonical: dict[str, CanonicalIOC] = {}
     reports: list[_Report] = []
@@ -72,12 +78,12 @@ def record_contributions(
                 log.warning("no canonical key for %s: %s", obj.get("id"), exc)
                 continue
             canonical[ioc.key] = ioc
-            reports.append(_report(item, ioc.key, "indicator", now))
+            reports.append(_report(item, ioc.key, "indicator", now, default_level))
         elif obj.get("type") == "sighting" and isinstance(obj.get("sighting_of_ref"), str):
             sightings.append((item, obj["sighting_of_ref"]))
     iocs = _ensure_iocs(session, canonical.values(), now)
     sighting_reports = [
-        (ioc_id, _report(item, "", "sighting", now))
+        (ioc_id, _report(item, "", "sighting", now, default_level))
         for item, target in sightings
         if (ioc_id := _ioc_for_reference(session, target)) is not None
     ]
@@ -91,13 +97,11 @@ def record_contributions(
         publish(session, context=context, ioc_ids=sorted(touched), now_us=now)
 
 
-def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
+def _report(item: Written, ioc_key: str, kind: str, now: int, default_level: str) -> _Report:
     obj = item.obj
     seen = item.date_added_us
     if kind == "sighting" and isinstance(obj.get("last_seen"), str):
         seen = min(parse_timestamp(obj["last_seen"]), now)
-    markings = obj.get("object_marking_refs") or []
-    levels = [TLP_LEVELS[m] for m in markings if m in TLP_LEVELS]
     valid_until = obj.get("valid_until")
     return _Report(
         ioc_key=ioc_key,
@@ -107,7 +111,7 @@ def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
         version_us=parse_timestamp(obj.get("modified") or obj["created"]),
         confidence=obj.get("confidence"),
         indicator_types=",".join(obj.get("indicator_types") or []),
-        tlp=levels[0] if levels else None,
+        tlp=marking_level(obj, default_level),
         seen_us=seen,
         valid_until_us=parse_timestamp(valid_until) if isinstance(valid_until, str) else None,
         revoked=bool(obj.get("revoked")),
@@ -221,6 +225,7 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
     for c in session.execute(policy.counted_contributions(ioc_ids)).scalars():
         contributions.setdefault(c.ioc_id, []).append(c)
     objects: list[dict[str, Any]] = []
+    sources: dict[str, list[int]] = {}
     for ioc in iocs:
         rows = contributions.get(ioc.id or 0, [])
         if not rows and ioc.published_us is None:
@@ -234,10 +239,16 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
         if ioc.benign_reason is None:
             ioc.benign_reason = context.allowlist.reason(ioc.observable_type, ioc.value)
         objects.append(build_network_indicator(ioc, summary, context=context, modified_us=modified))
+        sources[ioc.indicator_id] = [c.stix_pk for c in rows if c.stix_pk is not None]
         ioc.state, ioc.expires_us, ioc.published_us = summary.state, summary.expires_us, modified
         session.add(ioc)
     if objects:
-        write_hub_objects(session, collection=network, objects=objects, kid=context.hub_kid)
+        stored = write_hub_objects(
+            session, collection=network, objects=objects, kid=context.hub_kid
+        )
+        record_version_sources(
+            session, {item.pk: sources[item.obj["id"]] for item in stored.written}
+        )
     return len(objects)
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from cityshield.errors import BadRequest, Conflict, NotFound
 from cityshield.policy.caller import ROLES, Caller
+from cityshield.policy.store import active_policy, effective_groups
 from cityshield.store.models import Member, MemberGroup
 from cityshield.timefmt import now_micros
 
@@ -133,5 +134,5 @@ def caller_for_token(session: Session, *, token: str, name: str | None = None) -
         name=member.name,
         role=member.role,
         identity_id=member.identity_id,
-        groups=frozenset(groups),
+        groups=effective_groups(member.name, groups, active_policy(session)),
     )

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import cityshield.dedup.models
-import cityshield.signing.models
-import cityshield.store.models  # noqa: F401
 from cityshield.db import make_engine
+from cityshield.tables import metadata
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 
 def run_migrations() -> None:

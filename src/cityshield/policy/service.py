@@ -2,19 +2,37 @@
 
 Every read of STIX content starts from :func:`visible_objects`; every write calls
 :func:`require_can_write`. An endpoint added later cannot leak data by forgetting a filter,
-because there is no other way to get a query over stored objects.
+because there is no other way to get a query over stored objects: the predicates that
+decide visibility live here and nowhere else.
+
+Two kinds of collection:
+- ordinary ones (``submissions`` and any other): an object is visible to its submitter, to
+  admins, and to callers an audience row allows and no audience row denies;
+- ``network``: a stored network indicator version is visible in full only to callers who
+  may see every original it was computed from. A caller who may see only some of them gets
+  the latest version's row with its body withheld (NULL), and the store serves a variant
+  computed from the originals that caller may see.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, null, or_, select, true
+from sqlalchemy.orm import aliased
 
 from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.errors import Forbidden
 from cityshield.policy.caller import Caller
+from cityshield.policy.engine import (
+    EVERYONE,
+    RESTRICTED_LEVELS,
+    group_principal,
+    member_principal,
+)
+from cityshield.policy.models import Audience, NetworkVersionSource
 from cityshield.signing.models import SigningKey
+from cityshield.store.collections import NETWORK_ALIAS
 from cityshield.store.models import Collection, StixObject
 
 
@@ -53,42 +71,119 @@ def require_admin(caller: Caller) -> None:
         raise Forbidden("This operation needs the admin role.")
 
 
+def principals(caller: Caller) -> list[str]:
+    """Everything an audience row can name this caller by."""
+    return [EVERYONE, member_principal(caller.member_id)] + [
+        group_principal(g) for g in sorted(caller.groups)
+    ]
+
+
+def not_quarantined(obj: Any = StixObject) -> ColumnElement[bool]:
+    """Objects signed by a compromised key and received since the compromise stay hidden
+    from every read path until an admin lifts the quarantine."""
+    return ~exists().where(
+        SigningKey.kid == obj.kid,
+        SigningKey.compromised_since_us.is_not(None),  # type: ignore[union-attr]
+        obj.date_added_us >= SigningKey.compromised_since_us,
+    )
+
+
+def readable(caller: Caller, obj: Any = StixObject) -> ColumnElement[bool]:
+    """Whether ``caller`` may see a stored object of an ordinary collection."""
+    if caller.is_admin:
+        return not_quarantined(obj)
+    mine = principals(caller)
+    allowed = exists().where(
+        Audience.stix_pk == obj.pk, Audience.principal.in_(mine), Audience.allow
+    )
+    denied = exists().where(
+        Audience.stix_pk == obj.pk, Audience.principal.in_(mine), ~Audience.allow
+    )
+    return and_(
+        not_quarantined(obj), or_(obj.submitter_id == caller.member_id, and_(allowed, ~denied))
+    )
+
+
+def network_fully_visible(caller: Caller) -> ColumnElement[bool]:
+    """Every original a network version was computed from is readable by the caller."""
+    if caller.is_admin:
+        return true()
+    original = aliased(StixObject)
+    hidden = (
+        select(NetworkVersionSource.stix_pk)
+        .join(original, original.pk == NetworkVersionSource.stix_pk)
+        .where(NetworkVersionSource.version_pk == StixObject.pk, ~readable(caller, original))
+    )
+    any_source = exists().where(NetworkVersionSource.version_pk == StixObject.pk)
+    return and_(any_source, ~exists(hidden))
+
+
+def network_partly_visible(caller: Caller) -> ColumnElement[bool]:
+    """At least one original the network version was computed from is readable."""
+    original = aliased(StixObject)
+    return exists(
+        select(NetworkVersionSource.stix_pk)
+        .join(original, original.pk == NetworkVersionSource.stix_pk)
+        .where(NetworkVersionSource.version_pk == StixObject.pk, readable(caller, original))
+    )
+
+
 def visible_objects(caller: Caller, collection: Collection, *columns: Any) -> Select[Any]:
     """Base query for every STIX read: the rows of ``collection`` that ``caller`` may see.
 
     Raises Forbidden when the caller may not read the collection at all. Callers add
-    filters, keyset bounds and ordering on top; they never start from a bare select.
+    filters, keyset bounds and ordering on top; they never start from a bare select. In the
+    network collection a requested ``StixObject.body`` comes back NULL for rows the caller
+    may see only in part (see the module docstring).
     """
     require_can_read(caller, collection)
-    return select(*(columns or (StixObject,))).where(
-        StixObject.collection_id == collection.id, not_quarantined()
-    )
+    columns = columns or (StixObject.body,)
+    in_collection = StixObject.collection_id == collection.id
+    if collection.alias != NETWORK_ALIAS:
+        return select(*columns).where(in_collection, readable(caller, StixObject))
+    full = network_fully_visible(caller)
+    shown = [
+        case((full, StixObject.body), else_=null()).label("body")
+        if column is StixObject.body
+        else column
+        for column in columns
+    ]
+    partial_latest = and_(StixObject.is_latest, network_partly_visible(caller))
+    return select(*shown).where(in_collection, or_(full, partial_latest))
 
 
-def not_quarantined() -> ColumnElement[bool]:
-    """Objects signed by a compromised key and received since the compromise stay hidden
-    from every read path until an admin lifts the quarantine."""
-    return ~exists().where(
-        SigningKey.kid == StixObject.kid,
-        SigningKey.compromised_since_us.is_not(None),  # type: ignore[union-attr]
-        StixObject.date_added_us >= SigningKey.compromised_since_us,
-    )
+def contribution_counts(caller: Caller | None) -> ColumnElement[bool]:
+    """Whether a contribution (joined to its original) counts, for everyone (None) or for
+    one caller.
 
-
-def counted_contributions(ioc_ids: list[int]) -> Select[Any]:
-    """Contributions that may count in the network-wide corroboration of these IOCs.
-
-    A contribution counts only while its original is readable: one whose original is
-    quarantined must not keep vouching for an IOC, nor reveal that it exists.
+    A contribution counts only while its original is readable: a quarantined one must not
+    keep vouching for an IOC, and a viewer's corroboration is computed only from what that
+    viewer may see. AMBER+STRICT and RED reports never enter aggregates.
     """
+    visible = not_quarantined() if caller is None else readable(caller, StixObject)
+    unrestricted = or_(
+        Contribution.tlp.is_(None),  # type: ignore[union-attr]
+        Contribution.tlp.not_in(RESTRICTED_LEVELS),  # type: ignore[union-attr]
+    )
+    return and_(unrestricted, visible)
+
+
+def counted_contributions(ioc_ids: list[int], caller: Caller | None = None) -> Select[Any]:
+    """The contributions of these IOCs that count (see :func:`contribution_counts`)."""
     return (
         select(Contribution)
         .join(StixObject, StixObject.pk == Contribution.stix_pk)
-        .where(Contribution.ioc_id.in_(ioc_ids), not_quarantined())
+        .where(Contribution.ioc_id.in_(ioc_ids), contribution_counts(caller))
     )
 
 
 def visible_network_iocs(caller: Caller, network: Collection) -> Select[Any]:
-    """Base query for every read of network IOC rows (exports, analyst views)."""
+    """Base query for reads of network IOC rows (exports, analyst views): only IOCs with at
+    least one contribution the caller may see, so a hidden report cannot leak its value."""
     require_can_read(caller, network)
-    return select(NetworkIOC)
+    counted = (
+        select(Contribution.id)
+        .join(StixObject, StixObject.pk == Contribution.stix_pk)
+        .where(Contribution.ioc_id == NetworkIOC.id, contribution_counts(caller))
+    )
+    return select(NetworkIOC).where(exists(counted))

@@ -19,7 +19,9 @@ from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.service import record_contributions
 from cityshield.errors import InvalidEnvelope
 from cityshield.policy import service as policy
+from cityshield.policy.anonymity import republish_anonymous
 from cityshield.policy.caller import Caller
+from cityshield.policy.store import policy_state, write_audience
 from cityshield.signing.verification import signature_reasons
 from cityshield.store.collections import SUBMISSIONS_ALIAS
 from cityshield.store.models import Collection, Status
@@ -28,6 +30,7 @@ from cityshield.store.writer import (
     Candidate,
     Validator,
     WriteResult,
+    Written,
     check_objects,
     describe,
     write_candidates,
@@ -73,8 +76,8 @@ def add_objects(
             submitter_id=caller.member_id,
             result=result,
         )
-    if network is not None and collection.alias == SUBMISSIONS_ALIAS and result.written:
-        record_contributions(session, context=network, written=result.written)
+    if result.written:
+        _share(session, network=network, collection=collection, written=result.written)
     status = Status(
         id=str(uuid.uuid4()),
         member_id=caller.member_id,
@@ -92,6 +95,30 @@ def add_objects(
     session.add(status)
     session.flush()
     return status
+
+
+def _share(
+    session: Session,
+    *,
+    network: NetworkContext | None,
+    collection: Collection,
+    written: list[Written],
+) -> None:
+    """Decide who may see the new objects, republish anonymous ones, feed the network."""
+    state = policy_state(session)
+    write_audience(session, state, [(w.pk, w.obj, w.submitter_id, w.kid) for w in written])
+    if network is None:
+        return  # storage-level callers: anonymous originals simply stay private
+    shared = republish_anonymous(
+        session, state=state, context=network, collection=collection, written=written
+    )
+    if collection.alias == SUBMISSIONS_ALIAS:
+        record_contributions(
+            session,
+            context=network,
+            written=shared,
+            default_level=state.document.default_marking,
+        )
 
 
 def _signed_by_caller(

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select, update
 from sqlmodel import Session
 
+from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.variants import variant_body
 from cityshield.errors import CollectionNotFound, ObjectNotFound
 from cityshield.policy import service as policy
 from cityshield.policy.caller import Caller
@@ -84,19 +86,59 @@ def _keyset_page(session: Session, query: Select[Any], filters: Filters) -> Page
 
 
 def list_objects(
-    session: Session, *, caller: Caller, collection: Collection, filters: Filters
+    session: Session,
+    *,
+    caller: Caller,
+    collection: Collection,
+    filters: Filters,
+    network: NetworkContext | None = None,
 ) -> Page:
-    """Rows of (body, date_added_us) for the objects endpoint."""
-    query = policy.visible_objects(caller, collection, StixObject.body, StixObject.date_added_us)
-    return _keyset_page(session, filters.apply(query), filters)
+    """Rows of (body, date_added_us) for the objects endpoint.
+
+    A body the policy withholds (a network version the caller may see only in part) is
+    replaced by the caller's own variant, signed with the hub key in ``network``; without
+    one the row is left out.
+    """
+    query = policy.visible_objects(
+        caller,
+        collection,
+        StixObject.body,
+        StixObject.object_id,
+        StixObject.version_us,
+        StixObject.date_added_us,
+    )
+    page = _keyset_page(session, filters.apply(query), filters)
+    rows: list[tuple[Any, ...]] = []
+    for body, object_id, version_us, added_us in page.rows:
+        if body is None:
+            body = variant_body(
+                session,
+                caller=caller,
+                context=network,
+                object_id=object_id,
+                version_us=version_us,
+            )
+        if body is not None:
+            rows.append((body, added_us))
+    return Page(rows=rows, more=page.more, next=page.next)
 
 
 def get_object(
-    session: Session, *, caller: Caller, collection: Collection, object_id: str, filters: Filters
+    session: Session,
+    *,
+    caller: Caller,
+    collection: Collection,
+    object_id: str,
+    filters: Filters,
+    network: NetworkContext | None = None,
 ) -> Page:
     """Versions of one object as (body, date_added_us); 404 when the caller sees none."""
     page = list_objects(
-        session, caller=caller, collection=collection, filters=_with_id(filters, object_id)
+        session,
+        caller=caller,
+        collection=collection,
+        filters=_with_id(filters, object_id),
+        network=network,
     )
     if not page.rows and not filters.next_token:
         _require_exists(session, caller, collection, object_id)

@@ -42,6 +42,7 @@ class Written:
     pk: int
     date_added_us: int
     submitter_id: int | None
+    kid: str | None
 
 
 @dataclass
@@ -150,7 +151,7 @@ def write_candidates(
         .all()
     )
     result.written.extend(
-        Written(c.obj, pk, row["date_added_us"], submitter_id)
+        Written(c.obj, pk, row["date_added_us"], submitter_id, c.kid)
         for c, pk, row in zip(new, pks, rows, strict=True)
     )
     seen_before = [oid for oid, versions in existing.items() if len(versions) > 1]
@@ -161,9 +162,15 @@ def write_candidates(
 
 
 def write_hub_objects(
-    session: Session, *, collection: Collection, objects: list[dict[str, Any]], kid: str | None
+    session: Session,
+    *,
+    collection: Collection,
+    objects: list[dict[str, Any]],
+    kid: str | None,
+    on_behalf_of: int | None = None,
 ) -> WriteResult:
-    """Store objects the hub wrote (and signed) itself: no member, no status resource.
+    """Store objects the hub wrote (and signed) itself, without a status resource;
+    ``on_behalf_of`` is the member an anonymous republication stands for.
 
     Invalid objects here are a bug in the hub, so they raise instead of being reported.
     """
@@ -174,7 +181,11 @@ def write_hub_objects(
         candidate.kid = kid
     result = WriteResult()
     write_candidates(
-        session, collection=collection, candidates=candidates, submitter_id=None, result=result
+        session,
+        collection=collection,
+        candidates=candidates,
+        submitter_id=on_behalf_of,
+        result=result,
     )
     return result
 

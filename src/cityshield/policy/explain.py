@@ -1,0 +1,81 @@
+"""``policy explain``: which rule allowed or denied one member one object, replayed from the
+same decision function that wrote the audience rows, and checked against the SQL predicate
+every read path uses (a disagreement is reported, never hidden)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlmodel import Session
+
+from cityshield.errors import NotFound
+from cityshield.members.service import get_member_or_raise
+from cityshield.policy import service as policy
+from cityshield.policy.caller import Caller
+from cityshield.policy.engine import decide, explain_for
+from cityshield.policy.store import effective_groups, policy_state
+from cityshield.store.collections import NETWORK_ALIAS
+from cityshield.store.models import Collection, MemberGroup, StixObject
+
+
+def caller_for_member(session: Session, name: str) -> Caller:
+    """The Caller a member would be when it authenticates (groups merged with the policy)."""
+    member = get_member_or_raise(session, name)
+    db_groups = session.execute(
+        select(MemberGroup.group).where(MemberGroup.member_id == member.id)
+    ).scalars()
+    state = policy_state(session)
+    return Caller(
+        member_id=member.id or 0,
+        name=member.name,
+        role=member.role,
+        identity_id=member.identity_id,
+        groups=effective_groups(member.name, db_groups, state.document),
+    )
+
+
+def explain_object(session: Session, *, object_id: str, member_name: str) -> dict[str, Any]:
+    """Why ``member_name`` may or may not see the latest stored version of ``object_id``."""
+    row = session.execute(
+        select(StixObject, Collection)
+        .join(Collection, Collection.id == StixObject.collection_id)
+        .where(StixObject.object_id == object_id, Collection.alias != NETWORK_ALIAS)
+        .order_by(StixObject.is_latest.desc(), StixObject.date_added_us.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise NotFound(f"No stored object {object_id!r} (network indicators derive from theirs).")
+    stored, collection = row
+    viewer = caller_for_member(session, member_name)
+    state = policy_state(session)
+    obj = orjson.loads(stored.body)
+    decision = decide(state.subject(obj, stored.submitter_id, stored.kid), state.document)
+    allowed, reasons = explain_for(
+        decision,
+        viewer=viewer.name,
+        viewer_groups=viewer.groups,
+        viewer_is_admin=viewer.is_admin,
+        is_submitter=stored.submitter_id == viewer.member_id,
+    )
+    if not policy.can_read(viewer, collection):
+        allowed = False
+        reasons.append(f"{viewer.name}'s role may not read collection {collection.alias}")
+    enforced = session.execute(
+        select(StixObject.pk).where(StixObject.pk == stored.pk, policy.readable(viewer, StixObject))
+    ).first() is not None and policy.can_read(viewer, collection)
+    if enforced != allowed:
+        reasons.append(
+            "the stored audience disagrees with the policy: run `cityshield policy load` "
+            "to recompute it"
+        )
+    return {
+        "object": object_id,
+        "collection": collection.alias,
+        "member": viewer.name,
+        "member_groups": sorted(viewer.groups),
+        "allowed": enforced,
+        "policy_allows": allowed,
+        "reasons": reasons,
+    }

@@ -1,0 +1,205 @@
+"""The active sharing policy (kept in the database so every process applies the same one)
+and the audience rows it produces.
+
+``cityshield policy load FILE...`` parses and stores the files' text, then recomputes every
+stored object's audience in the same transaction: a tightened policy applies to the next
+read, on every replica.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, insert, select
+from sqlmodel import Session
+
+from cityshield.policy.document import (
+    DEFAULT_POLICY,
+    PolicyDocument,
+    load_policies,
+    parse_policies,
+)
+from cityshield.policy.engine import (
+    EVERYONE,
+    Decision,
+    Subject,
+    audience_rows,
+    decide,
+    subject_of,
+)
+from cityshield.policy.models import Audience, NetworkVersionSource
+from cityshield.signing.models import SigningKey
+from cityshield.store.collections import NETWORK_ALIAS
+from cityshield.store.models import Collection, HubSetting, Member, MemberGroup, StixObject
+
+POLICY_SETTING = "policy"
+_BATCH = 1000
+
+
+@lru_cache(maxsize=8)
+def _parse_sources(sources: tuple[tuple[str, str], ...]) -> PolicyDocument:
+    if not sources:
+        return DEFAULT_POLICY
+    return parse_policies(list(sources))
+
+
+def _stored_sources(session: Session) -> tuple[tuple[str, str], ...]:
+    row = session.get(HubSetting, POLICY_SETTING)
+    if row is None:
+        return ()
+    return tuple((item["path"], item["text"]) for item in orjson.loads(row.value))
+
+
+def active_policy(session: Session) -> PolicyDocument:
+    """The policy every decision uses now (the built-in default until one is loaded)."""
+    return _parse_sources(_stored_sources(session))
+
+
+def policy_fingerprint(session: Session) -> str:
+    return hashlib.sha256(orjson.dumps(_stored_sources(session))).hexdigest()[:16]
+
+
+def effective_groups(name: str, db_groups: Iterable[str], policy: PolicyDocument) -> frozenset[str]:
+    """Groups set with ``member add --group`` plus those the policy file assigns."""
+    from_policy = {group for group, members in policy.groups.items() if name in members}
+    return frozenset(db_groups) | frozenset(from_policy)
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    """A policy plus the member facts decisions need, loaded once per batch."""
+
+    document: PolicyDocument
+    member_ids: dict[str, int]
+    names: dict[int, str]
+    identity_names: dict[str, str]
+    groups: dict[str, frozenset[str]]
+
+    hub_kids: frozenset[str]
+
+    def subject(self, obj: dict[str, Any], submitter_id: int | None, kid: str | None) -> Subject:
+        """The policy facts of a stored object. A hub-signed object stored on behalf of a
+        member is that member's anonymous submission republished: it is shared as its
+        markings say, as if the member had submitted it openly, under the hub's name."""
+        name = self.names.get(submitter_id) if submitter_id is not None else None
+        subject = subject_of(
+            obj,
+            submitter=name,
+            submitter_groups=self.groups.get(name, frozenset()) if name else frozenset(),
+            policy=self.document,
+            identity_names=self.identity_names,
+        )
+        return replace(subject, anonymous=False) if kid in self.hub_kids else subject
+
+    def rows(self, decision: Decision, submitter_id: int | None) -> list[tuple[str, bool]]:
+        return audience_rows(decision, member_ids=self.member_ids, submitter_id=submitter_id)
+
+
+def policy_state(session: Session, document: PolicyDocument | None = None) -> PolicyState:
+    document = document or active_policy(session)
+    members = session.execute(select(Member.id, Member.name, Member.identity_id)).all()
+    db_groups: dict[int, set[str]] = {}
+    for member_id, group in session.execute(select(MemberGroup.member_id, MemberGroup.group)):
+        db_groups.setdefault(member_id, set()).add(group)
+    return PolicyState(
+        document=document,
+        member_ids={name: member_id for member_id, name, _ in members},
+        names={member_id: name for member_id, name, _ in members},
+        identity_names={identity: name for _, name, identity in members},
+        groups={
+            name: effective_groups(name, db_groups.get(member_id, set()), document)
+            for member_id, name, _ in members
+        },
+        hub_kids=frozenset(
+            session.execute(select(SigningKey.kid).where(SigningKey.member_id.is_(None))).scalars()  # type: ignore[union-attr]
+        ),
+    )
+
+
+StoredItem = tuple[int, dict[str, Any], int | None, str | None]
+"""(pk, object, submitter id, kid) of a stored object."""
+
+
+def write_audience(session: Session, state: PolicyState, items: Iterable[StoredItem]) -> None:
+    """Audience rows for stored objects. Hub publications with no member behind them are
+    for every member."""
+    rows: list[dict[str, Any]] = []
+    public: list[int] = []
+    for pk, obj, submitter_id, kid in items:
+        if submitter_id is None:
+            public.append(pk)
+            continue
+        decision = decide(state.subject(obj, submitter_id, kid), state.document)
+        rows.extend(
+            {"stix_pk": pk, "principal": principal, "allow": allow}
+            for principal, allow in state.rows(decision, submitter_id)
+        )
+    if rows:
+        session.execute(insert(Audience), rows)
+    write_public_audience(session, public)
+
+
+def write_public_audience(session: Session, pks: Iterable[int]) -> None:
+    """Hub publications meant for every member (its identity, extension-definitions)."""
+    rows = [{"stix_pk": pk, "principal": EVERYONE, "allow": True} for pk in pks]
+    if rows:
+        session.execute(insert(Audience), rows)
+
+
+def record_version_sources(session: Session, sources: dict[int, list[int]]) -> None:
+    """Which originals each new network version was computed from (version pk -> pks)."""
+    rows = [
+        {"version_pk": version_pk, "stix_pk": stix_pk}
+        for version_pk, pks in sources.items()
+        for stix_pk in sorted(set(pks))
+    ]
+    if rows:
+        session.execute(insert(NetworkVersionSource), rows)
+
+
+def recompute_audiences(session: Session, state: PolicyState) -> int:
+    """Rewrite the audience of every stored object outside the network collection (network
+    versions derive their visibility from their originals). Returns how many objects."""
+    network_ids = select(Collection.id).where(Collection.alias == NETWORK_ALIAS)
+    last_pk = 0
+    total = 0
+    while True:
+        batch = session.execute(
+            select(StixObject.pk, StixObject.body, StixObject.submitter_id, StixObject.kid)
+            .where(StixObject.pk > last_pk, StixObject.collection_id.not_in(network_ids))
+            .order_by(StixObject.pk)
+            .limit(_BATCH)
+        ).all()
+        if not batch:
+            return total
+        pks = [row[0] for row in batch]
+        session.execute(delete(Audience).where(Audience.stix_pk.in_(pks)))
+        write_audience(
+            session,
+            state,
+            [(pk, orjson.loads(body), submitter, kid) for pk, body, submitter, kid in batch],
+        )
+        total += len(batch)
+        last_pk = pks[-1]
+
+
+def load_policy_files(session: Session, paths: list[Path]) -> PolicyDocument:
+    """Parse, store and apply policy files (PolicyError lists every problem found)."""
+    document = load_policies(paths)  # reads every file; PolicyError lists all problems
+    sources = tuple((str(path), path.read_text()) for path in paths)
+    value = orjson.dumps([{"path": p, "text": t} for p, t in sources]).decode()
+    setting = session.get(HubSetting, POLICY_SETTING)
+    if setting is None:
+        session.add(HubSetting(key=POLICY_SETTING, value=value))
+    else:
+        setting.value = value
+        session.add(setting)
+    session.flush()
+    recompute_audiences(session, policy_state(session, document))
+    return document

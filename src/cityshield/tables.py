@@ -1,0 +1,25 @@
+"""Every table of the hub, in one metadata: what alembic migrates and tests create."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from cityshield.dedup.models import Contribution, NetworkIOC
+from cityshield.policy.models import Audience, NetworkVersionSource
+from cityshield.signing.models import SigningKey
+from cityshield.store.models import Collection, HubSetting, Member, MemberGroup, Status, StixObject
+
+metadata = SQLModel.metadata
+TABLES = (
+    Audience,
+    Collection,
+    Contribution,
+    HubSetting,
+    Member,
+    MemberGroup,
+    NetworkIOC,
+    NetworkVersionSource,
+    SigningKey,
+    Status,
+    StixObject,
+)
