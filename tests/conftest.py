@@ -42,3 +42,14 @@ def hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
     if running.thread:
         running.thread.stop()
     running.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def policy_hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
+    """A hub of its own for a test module that changes the global sharing policy."""
+    backend = request.param
+    running = start_hub(backend, database_url(backend, request))
+    yield running
+    if running.thread:
+        running.thread.stop()
+    running.engine.dispose()
