@@ -25,6 +25,7 @@ system-deps:
 ## Run the hub on the embedded SQLite default with a demo network.
 serve: install
 	$(BIN)/cityshield init
+	$(BIN)/cityshield policy load policies/network.yaml
 	$(BIN)/cityshield demo --port $(PORT)
 	$(BIN)/cityshield serve --host $(HOST) --port $(PORT)
 
