@@ -40,9 +40,11 @@ DEMO_MEMBERS: list[tuple[str, str, list[str]]] = [
 
 TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 TLP_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
 
-# (city, pattern, name): overlapping IOCs on purpose, as in a real incident.
-DEMO_IOCS: list[tuple[str, str, str]] = [
+# (city, pattern, name[, marking]): overlapping IOCs on purpose, as in a real incident; GREEN
+# unless a marking is given, so the example policy has something to decide.
+DEMO_IOCS: list[tuple[str, ...]] = [
     ("northport", "[ipv4-addr:value = '198.51.100.7']", "C2 server seen in water-utility incident"),
     ("riverton", "[ipv4-addr:value = '198.51.100.7/32']", "Beaconing from SCADA gateway"),
     ("lakeside", "[ipv4-addr:value = '203.0.113.45']", "Brute force against VPN portal"),
@@ -60,6 +62,14 @@ DEMO_IOCS: list[tuple[str, str, str]] = [
         "Ransomware dropper",
     ),
     ("southbay", "[email-addr:value = 'payroll-update@mail.example']", "Spear-phishing sender"),
+    ("riverton", "[ipv4-addr:value = '192.0.2.66']", "Scanner hitting pump controllers", TLP_AMBER),
+    (
+        "northport",
+        "[domain-name:value = 'water-ops-update.example']",
+        "Lure aimed at operators",
+        TLP_AMBER,
+    ),
+    ("lakeside", "[ipv4-addr:value = '192.0.2.99']", "Insider exfiltration host", TLP_RED),
 ]
 
 
@@ -87,13 +97,13 @@ def seed_demo(
             signing_keys[name] = _demo_key(session, name=name, path=key_path)
             creds[name]["signing_key"] = str(key_path)
     submissions = get_collection_by_alias(session, "submissions")
-    for city in {c for c, _, _ in DEMO_IOCS}:
+    for city in sorted({entry[0] for entry in DEMO_IOCS}):
         caller = members.caller_for_token(session, token=creds[city]["token"])
         assert caller is not None
         objects = [
-            sign_object(_indicator(caller.identity_id, p, n), signing_keys[city])
-            for c, p, n in DEMO_IOCS
-            if c == city
+            sign_object(_indicator(caller.identity_id, *entry[1:]), signing_keys[city])
+            for entry in DEMO_IOCS
+            if entry[0] == city
         ]
         add_objects(
             session, caller=caller, collection=submissions, objects=objects, network=network
@@ -119,7 +129,9 @@ def _demo_key(session: Session, *, name: str, path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def _indicator(identity_id: str, pattern: str, name: str) -> dict[str, Any]:
+def _indicator(
+    identity_id: str, pattern: str, name: str, marking: str = TLP_GREEN
+) -> dict[str, Any]:
     stamp = format_timestamp(now_micros() // 1000 * 1000)
     return {
         "type": "indicator",
@@ -134,5 +146,5 @@ def _indicator(identity_id: str, pattern: str, name: str) -> dict[str, Any]:
         "pattern_type": "stix",
         "valid_from": stamp,
         "confidence": 70,
-        "object_marking_refs": [TLP_GREEN],
+        "object_marking_refs": [marking],
     }

@@ -1,0 +1,317 @@
+"""``python -m bench.run``: cityshield vs medallion, cityshield from 10k to 1M, ceilings.
+
+Every figure is measured over HTTP on 127.0.0.1 with one httpx client, each server in its
+own process. Filling the store for the size sweep goes through the hub's own ingest path
+(``add_objects``) in-process, because that sweep measures read cost, not how it got there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select, text
+
+from bench import ceilings
+from bench.measure import PAGE, Ingest, Read, client, ingest, paged_read
+from bench.report import print_report
+from bench.servers import MEDALLION_COLLECTION, MEDALLION_USER, child_server, medallion_server
+from bench.stix import envelopes, signed_indicators
+from cityshield.config import Settings
+from cityshield.db import is_postgres, make_engine, session_scope
+from cityshield.members.service import caller_for_token
+from cityshield.store.collections import SUBMISSIONS_ALIAS, collection_id_for
+from cityshield.store.ingest import add_objects
+from cityshield.store.models import StixObject
+from cityshield.store.service import get_collection_or_raise
+from cityshield.timefmt import format_date_added
+from tests.utils.postgres import PostgresServer
+from tests.utils.server import Hub, TestMember
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+READ_TARGET = 100_000
+INGEST_TARGET = 5_000
+FLAT_TARGET = 1.5
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much work one run does; ``--quick`` is the same run, smaller."""
+
+    compare_objects: int = 5_000
+    sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
+    window_pages: int = 20
+    repeats: int = 3
+    ingest_envelopes: int = 10
+    medallion_timeout_s: float = 120.0
+    ceiling_rows: int = 100_000
+    rounds: int = 50
+
+
+QUICK = Plan(
+    compare_objects=1_000,
+    sizes=(2_000, 10_000),
+    window_pages=5,
+    ingest_envelopes=4,
+    medallion_timeout_s=30.0,
+    ceiling_rows=10_000,
+    rounds=10,
+)
+
+
+@contextmanager
+def databases(backend: str, workdir: Path) -> Iterator[Callable[[], str]]:
+    """A factory of fresh, empty database URLs for the chosen backend."""
+    if backend == "sqlite":
+        counter = itertools.count(1)
+        yield lambda: f"sqlite:///{workdir / f'hub{next(counter)}.db'}"
+        return
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server.create_database
+    finally:
+        server.stop()
+
+
+@contextmanager
+def running_hub(backend: str, url: str) -> Iterator[Hub]:
+    """The hub in a child process (via tests.utils.server.start_hub) plus our own engine."""
+    with child_server("hub", backend, url) as base_url:
+        engine = make_engine(url)
+        try:
+            yield Hub(backend, Settings(database_url=url, environment="test"), engine, base_url)
+        finally:
+            engine.dispose()
+
+
+def objects_url(hub: Hub, collection_id: str) -> str:
+    return f"{hub.api_root}collections/{collection_id}/objects/"
+
+
+def compare(plan: Plan, backend: str, new_db: Callable[[], str], workdir: Path) -> dict[str, Any]:
+    """The same signed envelopes into medallion and into cityshield, then one paged read.
+
+    cityshield also takes a second, fresh batch into ``submissions``, the collection
+    members really post to, where every object also feeds the network view (dedup).
+    """
+    result: dict[str, Any] = {"objects": plan.compare_objects}
+    with running_hub(backend, new_db()) as hub:
+        member = hub.member()
+        bodies = list(envelopes(signed_indicators(member, plan.compare_objects)))
+        with medallion_server(workdir) as base_url, client(MEDALLION_USER) as http:
+            url = f"{base_url}/api1/collections/{MEDALLION_COLLECTION}/objects/"
+            result["medallion"] = _ingest_then_read(http, url, bodies, plan.medallion_timeout_s)
+        with client((member.name, member.token)) as http:
+            url = objects_url(hub, hub.collection())
+            result["cityshield"] = _ingest_then_read(http, url, bodies, 600.0)
+            fresh = list(envelopes(signed_indicators(member, plan.compare_objects)))
+            url = objects_url(hub, collection_id_for(SUBMISSIONS_ALIAS))
+            try:
+                result["cityshield"]["submissions"] = ingest(http, url, fresh).as_dict()
+            except httpx.HTTPStatusError as exc:  # an extra figure; keep the run going
+                result["cityshield"]["submissions"] = {"error": f"HTTP {exc.response.status_code}"}
+    return result
+
+
+def _ingest_then_read(http: Any, url: str, bodies: list[bytes], timeout: float) -> dict[str, Any]:
+    done = ingest(http, url, bodies)
+    read = paged_read(http, url, deadline_s=timeout)
+    return {"ingest": done.as_dict(), "read": read.as_dict()}
+
+
+def fill(hub: Hub, member: TestMember, collection_id: str, count: int, batch: int = 5_000) -> None:
+    """Store ``count`` more signed indicators through the hub's ingest path, in batches."""
+    for start in range(0, count, batch):
+        objects = signed_indicators(member, min(batch, count - start))
+        with session_scope(hub.engine) as session:
+            caller = caller_for_token(session, token=member.token, name=member.name)
+            assert caller is not None
+            collection = get_collection_or_raise(session, collection_id)
+            status = add_objects(
+                session, caller=caller, collection=collection, objects=objects, network=None
+            )
+            assert status.failure_count == 0, status.details[:300]
+
+
+def added_after(hub: Hub, collection_id: str, index: int) -> dict[str, str]:
+    """The ``added_after`` filter whose first match is the ``index``-th stored object."""
+    if index <= 0:
+        return {}
+    query = (
+        select(StixObject.date_added_us)
+        .where(StixObject.collection_id == collection_id)
+        .order_by(StixObject.date_added_us)
+        .offset(index - 1)
+        .limit(1)
+    )
+    with session_scope(hub.engine) as session:
+        return {"added_after": format_date_added(session.execute(query).scalar_one())}
+
+
+def read_windows(plan: Plan, http: Any, hub: Hub, collection_id: str, size: int) -> dict[str, Read]:
+    """Pages from the start, the middle and the end of the store (median of repeats)."""
+    pages = max(1, min(plan.window_pages, size // (2 * PAGE)))
+    starts = {"start": 0, "middle": size // 2 - pages * PAGE // 2, "end": size - pages * PAGE}
+    url = objects_url(hub, collection_id)
+    paged_read(http, url, max_pages=1)  # warm the connection and the server's caches
+    windows = {}
+    for name, index in starts.items():
+        params = added_after(hub, collection_id, index)
+        runs = [paged_read(http, url, params=params, max_pages=pages) for _ in range(plan.repeats)]
+        windows[name] = sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
+        assert windows[name].objects == pages * PAGE, windows[name]
+    return windows
+
+
+def scale(plan: Plan, backend: str, url: str) -> list[dict[str, Any]]:
+    """One growing store: top up to each size, read windows, then ingest over HTTP."""
+    rows: list[dict[str, Any]] = []
+    with running_hub(backend, url) as hub:
+        member = hub.member()
+        collection_id = hub.collection()
+        stored = 0
+        with client((member.name, member.token)) as http:
+            for size in sorted(plan.sizes):
+                started = time.perf_counter()
+                added = size - stored
+                fill(hub, member, collection_id, added)
+                if is_postgres(hub.engine):
+                    with hub.engine.begin() as conn:  # autovacuum would, given time
+                        conn.execute(text("ANALYZE stix_object"))
+                fill_s = time.perf_counter() - started
+                windows = read_windows(plan, http, hub, collection_id, size)
+                bodies = list(envelopes(signed_indicators(member, plan.ingest_envelopes * 500)))
+                done: Ingest = ingest(http, objects_url(hub, collection_id), bodies)
+                stored = size + done.objects
+                total = Read(
+                    sum(w.objects for w in windows.values()),
+                    sum(w.pages for w in windows.values()),
+                    sum(w.seconds for w in windows.values()),
+                    None,
+                )
+                rows.append(
+                    {
+                        "size": size,
+                        "fill_s": round(fill_s, 2),
+                        "fill_objects_per_s": round(added / fill_s) if added else None,
+                        "windows": {name: w.as_dict() for name, w in windows.items()},
+                        "read": total.as_dict(),
+                        "ingest": done.as_dict(),
+                    }
+                )
+                print(f"  {size:,} stored objects measured", flush=True)
+    return rows
+
+
+def measure_ceilings(
+    plan: Plan, backend: str, new_db: Callable[[], str], workdir: Path
+) -> dict[str, Any]:
+    result = {
+        "sqlite_insert": ceilings.sqlite_insert(workdir, plan.ceiling_rows),
+        "page": ceilings.page_serving(workdir, plan.rounds),
+    }
+    if backend == "postgres":
+        result["postgres_insert"] = ceilings.postgres_insert(new_db(), plan.ceiling_rows)
+    return result
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The goals the hub is held to, each with its measured value and PASS/MISS."""
+    sizes = results["sizes"]
+    read = min(row["read"]["objects_per_s"] for row in sizes)
+    ingest_rate = min(row["ingest"]["objects_per_s"] for row in sizes)
+    ingest_rate = min(ingest_rate, results["compare"]["cityshield"]["ingest"]["objects_per_s"])
+    flat = sizes[-1]["read"]["ms_per_page"] / sizes[0]["read"]["ms_per_page"]
+    span = f"{sizes[0]['size']:,} -> {sizes[-1]['size']:,}"
+    return [
+        _target(
+            "paged read, slowest size (objects/s)", read, f">= {READ_TARGET:,}", read >= READ_TARGET
+        ),
+        _target(
+            f"page cost ratio {span}", round(flat, 2), f"<= {FLAT_TARGET}", flat <= FLAT_TARGET
+        ),
+        _target(
+            "ingest, 500-object envelopes, slowest (objects/s)",
+            ingest_rate,
+            f">= {INGEST_TARGET:,}",
+            ingest_rate >= INGEST_TARGET,
+        ),
+    ]
+
+
+def _target(name: str, measured: float, goal: str, ok: bool) -> dict[str, Any]:
+    return {"target": name, "measured": measured, "goal": goal, "result": "PASS" if ok else "MISS"}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small smoke run (< 1 minute)")
+    parser.add_argument("--sizes", help="comma-separated store sizes, e.g. 10000,100000,1000000")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    plan = QUICK if args.quick else Plan()
+    if args.sizes:
+        plan = replace(plan, sizes=tuple(int(s.replace("_", "")) for s in args.sizes.split(",")))
+    results: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "backend": args.backend,
+        "quick": args.quick,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_average_start": round(os.getloadavg()[0], 2),
+    }
+    started = time.perf_counter()
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="cityshield-bench-") as tmp,
+            databases(args.backend, Path(tmp)) as new_db,
+        ):
+            workdir = Path(tmp)
+            sections: dict[str, Callable[[], Any]] = {
+                "compare": lambda: compare(plan, args.backend, new_db, workdir),
+                "sizes": lambda: scale(plan, args.backend, new_db()),
+                "ceilings": lambda: measure_ceilings(plan, args.backend, new_db, workdir),
+            }
+            for name, section in sections.items():
+                begun = time.perf_counter()
+                print(f"{name} ...", flush=True)
+                results[name] = section()
+                save(results)
+                print(f"{name}: {time.perf_counter() - begun:.0f} s", flush=True)
+    finally:  # a late failure still leaves the figures already measured
+        results["seconds"] = round(time.perf_counter() - started, 1)
+        results["load_average_end"] = round(os.getloadavg()[0], 2)
+        if "compare" in results and "sizes" in results:
+            results["targets"] = targets(results)
+        save(results)
+        print_report(results)
+        print(f"\nresults written to {RESULTS}")
+    return 0
+
+
+def save(results: dict[str, Any]) -> None:
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
