@@ -9,19 +9,17 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from cityshield.config import Settings
+from cityshield.db import session_scope
 from cityshield.members.auth import authenticate
 from cityshield.policy.caller import Caller
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; committed by the handler's service call, else rolled back."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    """One session per request: committed when the handler succeeds, else rolled back.
+    (Write handlers also commit before answering, so a 202 is never sent for data that
+    could still fail to commit.)"""
+    with session_scope(request.app.state.engine) as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

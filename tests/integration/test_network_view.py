@@ -21,7 +21,7 @@ from cityshield.signing.keys import load_public_key
 from cityshield.signing.registry import lift_quarantine, revoke_key
 from cityshield.signing.scheme import kid_for, verify_object
 from cityshield.timefmt import now_micros
-from tests.utils.server import TAXII, Hub, TestMember
+from tests.utils.server import TAXII, Hub, TestMember, submit
 from tests.utils.stix import TLP_GREEN, envelope, indicator, stamp
 
 HEADERS = {"Content-Type": TAXII}
@@ -34,19 +34,6 @@ def fresh_ip() -> str:
 
 def fresh_domain() -> str:
     return f"c2-{uuid.uuid4().hex[:10]}.example"
-
-
-def submit(hub: Hub, member: TestMember, *objects: dict) -> dict:
-    with hub.client(member) as client:
-        response = client.post(
-            "collections/submissions/objects/",
-            content=orjson.dumps(envelope(*objects)),
-            headers=HEADERS,
-        )
-    assert response.status_code == 202, response.text
-    status = response.json()
-    assert status["failure_count"] == 0, status["failures"]
-    return status
 
 
 def report(pattern: str, **extra: object) -> dict:

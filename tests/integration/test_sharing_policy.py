@@ -15,8 +15,8 @@ from cityshield.policy.anonymity import republished_id
 from cityshield.policy.engine import AUDIENCE_EXTENSION_ID
 from cityshield.policy.explain import explain_object
 from cityshield.policy.store import load_policy_files
-from tests.utils.server import TAXII, Hub, TestMember
-from tests.utils.stix import envelope, indicator
+from tests.utils.server import TAXII, Hub, TestMember, submit
+from tests.utils.stix import indicator
 
 HEADERS = {"Content-Type": TAXII}
 CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
@@ -34,18 +34,6 @@ def marked(*markings: str, **extra: object) -> dict:
     else:
         obj.pop("object_marking_refs")
     return obj
-
-
-def submit(hub: Hub, member: TestMember, *objects: dict) -> dict:
-    with hub.client(member) as client:
-        response = client.post(
-            "collections/submissions/objects/",
-            content=orjson.dumps(envelope(*objects)),
-            headers=HEADERS,
-        )
-    status = response.json()
-    assert status["failure_count"] == 0, status
-    return status
 
 
 def visible_ids(hub: Hub, member: TestMember, ids: list[str]) -> set[str]:

@@ -19,8 +19,8 @@ from cityshield.signing.scheme import (
     verify_object,
 )
 from cityshield.timefmt import now_micros
-from tests.utils.server import TAXII, Hub, TestMember
-from tests.utils.stix import envelope, indicator
+from tests.utils.server import TAXII, Hub, TestMember, submit
+from tests.utils.stix import envelope, indicator, tlp_green_definition
 
 HEADERS = {"Content-Type": TAXII}
 HOUR_US = 3600 * 1_000_000
@@ -28,14 +28,7 @@ HOUR_US = 3600 * 1_000_000
 
 def post_raw(hub: Hub, member: TestMember, collection: str, *objects: dict) -> dict:
     """POST objects exactly as given (no automatic signing)."""
-    with hub.client(member, sign=False) as client:
-        response = client.post(
-            f"collections/{collection}/objects/",
-            content=orjson.dumps(envelope(*objects)),
-            headers=HEADERS,
-        )
-    assert response.status_code == 202, response.text
-    return response.json()
+    return submit(hub, member, *objects, collection=collection, sign=False, clean=False)
 
 
 def failure_reasons(status: dict) -> dict[str, str]:
@@ -82,19 +75,7 @@ def test_each_refusal_has_its_precise_reason(hub: Hub) -> None:
             }
         },
     )
-    tlp = {
-        "type": "marking-definition",
-        "spec_version": "2.1",
-        "id": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-        "created": "2022-10-01T00:00:00.000Z",
-        "name": "TLP:GREEN",
-        "extensions": {
-            "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
-                "extension_type": "property-extension",
-                "tlp_2_0": "green",
-            }
-        },
-    }
+    tlp = tlp_green_definition()
     assert tlp["id"] in TLP2
     custom_marking = {
         "type": "marking-definition",

@@ -163,6 +163,29 @@ class Hub:
         )
 
 
+def submit(
+    hub: Hub,
+    member: TestMember,
+    *objects: dict[str, Any],
+    collection: str = "submissions",
+    sign: bool = True,
+    clean: bool = True,
+) -> dict[str, Any]:
+    """POST an envelope as ``member`` and return the status; with ``clean`` every object
+    must have been accepted."""
+    with hub.client(member, sign=sign) as client:
+        response = client.post(
+            f"collections/{collection}/objects/",
+            content=orjson.dumps({"objects": list(objects)}),
+            headers={"Content-Type": TAXII},
+        )
+    assert response.status_code == 202, response.text
+    status: dict[str, Any] = response.json()
+    if clean:
+        assert status["failure_count"] == 0, status["failures"]
+    return status
+
+
 def start_hub(backend: str, database_url: str | None, **overrides: Any) -> Hub:
     home = Path(tempfile.mkdtemp(prefix=f"cityshield-{backend}-"))
     settings = Settings(home=home, database_url=database_url, environment="test", **overrides)

@@ -46,3 +46,20 @@ def indicator(
 
 def envelope(*objects: dict[str, Any]) -> dict[str, Any]:
     return {"objects": list(objects)}
+
+
+def tlp_green_definition() -> dict[str, Any]:
+    """The TLP 2.0 GREEN marking-definition as OASIS publishes it (never signed)."""
+    return {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": TLP_GREEN,
+        "created": "2022-10-01T00:00:00.000Z",
+        "name": "TLP:GREEN",
+        "extensions": {
+            "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
+                "extension_type": "property-extension",
+                "tlp_2_0": "green",
+            }
+        },
+    }

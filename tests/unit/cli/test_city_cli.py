@@ -35,23 +35,11 @@ from cityshield.signing.scheme import (
     sign_object,
     verify_object,
 )
-from tests.utils.stix import indicator
+from tests.utils.stix import indicator, tlp_green_definition
 
 IDENTITY = "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff"
 OTHER_IDENTITY = "identity--0b5b2f2e-7d67-4b1c-9a0e-8d8cfa3cf0a1"
-TLP_GREEN = {
-    "type": "marking-definition",
-    "spec_version": "2.1",
-    "id": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-    "created": "2022-10-01T00:00:00.000Z",
-    "name": "TLP:GREEN",
-    "extensions": {
-        "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
-            "extension_type": "property-extension",
-            "tlp_2_0": "green",
-        }
-    },
-}
+TLP_GREEN = tlp_green_definition()
 
 app = typer.Typer()
 for _name in ("keygen", "sign", "verify", "submit"):
