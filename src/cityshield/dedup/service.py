@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -90,9 +90,12 @@ def record_contributions(
     planned = [(iocs[r.ioc_key].id or 0, r) for r in reports] + sighting_reports
     known = _contributions_by_object(session, {r.object_id for _, r in planned})
     touched: set[int] = set()
+    changed: dict[int, dict[str, Any]] = {}
+    added: list[dict[str, Any]] = []
     for ioc_id, report in planned:
-        touched |= _upsert(session, ioc_id, report, known.setdefault(report.object_id, []))
-    session.flush()
+        previous = known.setdefault(report.object_id, [])
+        touched |= _upsert(ioc_id, report, previous, changed, added)
+    _save_contributions(session, changed=list(changed.values()), added=added)
     if touched:
         publish(session, context=context, ioc_ids=sorted(touched), now_us=now)
 
@@ -162,58 +165,103 @@ def _ioc_for_reference(session: Session, ref: str) -> int | None:
     return int(by_original) if by_original is not None else None
 
 
+_CONTRIBUTIONS = Contribution.__table__  # type: ignore[attr-defined]
+
+
 def _contributions_by_object(
     session: Session, object_ids: set[str]
-) -> dict[str, list[Contribution]]:
-    """Existing contributions of these originals, fetched in a few IN queries."""
-    found: dict[str, list[Contribution]] = {}
+) -> dict[str, list[dict[str, Any]]]:
+    """Existing contributions of these originals as plain dicts, in a few IN queries (ORM
+    instances cost more than the rest of dedup together at 500 objects an envelope)."""
+    found: dict[str, list[dict[str, Any]]] = {}
     ordered = sorted(object_ids)
     for start in range(0, len(ordered), 500):
-        query = select(Contribution).where(Contribution.object_id.in_(ordered[start : start + 500]))
-        for contribution in session.execute(query).scalars():
-            found.setdefault(contribution.object_id, []).append(contribution)
+        query = select(_CONTRIBUTIONS).where(
+            _CONTRIBUTIONS.c.object_id.in_(ordered[start : start + 500])
+        )
+        for row in session.execute(query).mappings():
+            found.setdefault(row["object_id"], []).append(dict(row))
     return found
 
 
 def _upsert(
-    session: Session, ioc_id: int, report: _Report, previous: list[Contribution]
+    ioc_id: int,
+    report: _Report,
+    previous: list[dict[str, Any]],
+    changed: dict[int, dict[str, Any]],
+    added: list[dict[str, Any]],
 ) -> set[int]:
-    """Record a report; returns the IOCs whose corroboration changed.
+    """Record a report in memory; returns the IOCs whose corroboration changed.
 
     Only the newest version of an original counts. A new version whose pattern names a
     different IOC withdraws the original's contribution to the old one. ``previous`` holds
-    the original's known contributions and is kept current for later reports in the batch.
+    the original's known contributions and stays current for later reports in the batch;
+    rows to update collect in ``changed`` (by id), new ones in ``added``.
     """
-    if any(c.version_us > report.version_us for c in previous):
+    if any(c["version_us"] > report.version_us for c in previous):
         return set()  # an older version arriving late changes nothing
     touched = {ioc_id}
     for old in previous:
-        if old.ioc_id != ioc_id and not old.revoked:
-            old.revoked = True
-            session.add(old)
-            touched.add(old.ioc_id)
-    current = next((c for c in previous if c.ioc_id == ioc_id), None)
+        if old["ioc_id"] != ioc_id and not old["revoked"]:
+            old["revoked"] = True
+            touched.add(old["ioc_id"])
+            if old.get("id") is not None:
+                changed[old["id"]] = old
+    current = next((c for c in previous if c["ioc_id"] == ioc_id), None)
     if current is None:
-        current = Contribution(
-            ioc_id=ioc_id,
-            object_id=report.object_id,
-            kind=report.kind,
-            first_seen_us=report.seen_us,
-            last_seen_us=report.seen_us,
-            version_us=report.version_us,
-        )
+        current = {
+            "ioc_id": ioc_id,
+            "object_id": report.object_id,
+            "kind": report.kind,
+            "first_seen_us": report.seen_us,
+            "last_seen_us": report.seen_us,
+        }
         previous.append(current)
-    current.member_id = report.written.submitter_id
-    current.stix_pk = report.written.pk
-    current.version_us = report.version_us
-    current.confidence = report.confidence
-    current.indicator_types = report.indicator_types[:500]
-    current.tlp = report.tlp
-    current.last_seen_us = max(current.last_seen_us, report.seen_us)
-    current.valid_until_us = report.valid_until_us
-    current.revoked = report.revoked
-    session.add(current)
+        added.append(current)
+    elif current.get("id") is not None:
+        changed[current["id"]] = current
+    current.update(
+        member_id=report.written.submitter_id,
+        stix_pk=report.written.pk,
+        version_us=report.version_us,
+        confidence=report.confidence,
+        indicator_types=report.indicator_types[:500],
+        tlp=report.tlp,
+        last_seen_us=max(current["last_seen_us"], report.seen_us),
+        valid_until_us=report.valid_until_us,
+        revoked=report.revoked,
+    )
     return touched
+
+
+_UPDATABLE = (
+    "member_id",
+    "stix_pk",
+    "version_us",
+    "confidence",
+    "indicator_types",
+    "tlp",
+    "last_seen_us",
+    "valid_until_us",
+    "revoked",
+)
+
+
+def _save_contributions(
+    session: Session, *, changed: list[dict[str, Any]], added: list[dict[str, Any]]
+) -> None:
+    """Write the batch's contribution changes with two executemany statements."""
+    if added:
+        session.execute(insert(_CONTRIBUTIONS), added)
+    if changed:
+        statement = (
+            update(_CONTRIBUTIONS)
+            .where(_CONTRIBUTIONS.c.id == bindparam("row_id"))
+            .values({name: bindparam(name) for name in _UPDATABLE})
+        )
+        session.execute(
+            statement, [{"row_id": c["id"], **{n: c[n] for n in _UPDATABLE}} for c in changed]
+        )
 
 
 def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], now_us: int) -> int:
@@ -222,7 +270,7 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
     network = get_collection_by_alias(session, NETWORK_ALIAS)
     iocs = session.execute(select(NetworkIOC).where(NetworkIOC.id.in_(ioc_ids))).scalars().all()
     contributions: dict[int, list[Contribution]] = {}
-    for c in session.execute(policy.counted_contributions(ioc_ids)).scalars():
+    for c in session.execute(policy.counted_contributions(ioc_ids)).all():
         contributions.setdefault(c.ioc_id, []).append(c)
     objects: list[dict[str, Any]] = []
     sources: dict[str, list[int]] = {}

@@ -36,7 +36,7 @@ def variant_body(
     ).scalar_one_or_none()
     if ioc is None or ioc.id is None:
         return None
-    rows = list(session.execute(policy.counted_contributions([ioc.id], caller)).scalars())
+    rows = list(session.execute(policy.counted_contributions([ioc.id], caller)).all())
     if not rows:
         return None
     summary = corroborate(

@@ -42,7 +42,7 @@ def blocklist(
     }
     seen: dict[int, list[Contribution]] = {}
     query = policy.counted_contributions(list(candidates), caller)
-    for contribution in session.execute(query).scalars():
+    for contribution in session.execute(query).all():
         seen.setdefault(contribution.ioc_id, []).append(contribution)
     now = now_micros()
     lifetime = context.lifetime_us(observable_type)

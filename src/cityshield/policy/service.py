@@ -169,9 +169,11 @@ def contribution_counts(caller: Caller | None) -> ColumnElement[bool]:
 
 
 def counted_contributions(ioc_ids: list[int], caller: Caller | None = None) -> Select[Any]:
-    """The contributions of these IOCs that count (see :func:`contribution_counts`)."""
+    """The contributions of these IOCs that count (see :func:`contribution_counts`), as
+    plain rows (attribute access like the model, without ORM instances: publishing
+    aggregates thousands of them per envelope)."""
     return (
-        select(Contribution)
+        select(*Contribution.__table__.columns)  # type: ignore[attr-defined]
         .join(StixObject, StixObject.pk == Contribution.stix_pk)
         .where(Contribution.ioc_id.in_(ioc_ids), contribution_counts(caller))
     )

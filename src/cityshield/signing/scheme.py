@@ -46,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from cityshield.errors import CityShieldError
+from cityshield.signing.jcs import canonical_json
 
 __all__ = [
     "PARALLEL_THRESHOLD",
@@ -245,7 +246,7 @@ def signing_input(obj: JSONObject) -> bytes:
     if not isinstance(obj, dict):
         raise NotCanonicalizable("a signed STIX object must be a JSON object")
     try:
-        return rfc8785.dumps(_without_signature(obj))
+        return canonical_json(_without_signature(obj))
     except rfc8785.IntegerDomainError as exc:
         raise NotCanonicalizable(
             f"{exc}: integers must lie within ±(2**53-1) (I-JSON, RFC 7493); "

@@ -143,13 +143,8 @@ def write_candidates(
     if not rows:
         return
     _set_flags_for_new_ids(rows, existing)
-    pks = (
-        session.execute(
-            insert(StixObject).returning(StixObject.pk, sort_by_parameter_order=True), rows
-        )
-        .scalars()
-        .all()
-    )
+    session.execute(insert(StixObject), rows)
+    pks = _pks_by_date_added(session, collection.id, rows[0]["date_added_us"], added_us - 1)
     result.written.extend(
         Written(c.obj, pk, row["date_added_us"], submitter_id, c.kid)
         for c, pk, row in zip(new, pks, rows, strict=True)
@@ -158,6 +153,22 @@ def write_candidates(
     refresh_version_flags(session, collection_id=collection.id, object_ids=seen_before)
     session.execute(
         update(Collection).where(Collection.id == collection.id).values(last_added_us=added_us - 1)
+    )
+
+
+def _pks_by_date_added(session: Session, collection_id: str, first: int, last: int) -> list[int]:
+    """Primary keys of the rows just inserted, in date_added order. Read back by the unique
+    (collection, date_added) under the lock we hold, because INSERT ... RETURNING with a
+    guaranteed row order degrades to one statement per row on SQLite."""
+    return list(
+        session.execute(
+            select(StixObject.pk)
+            .where(
+                StixObject.collection_id == collection_id,
+                StixObject.date_added_us.between(first, last),
+            )
+            .order_by(StixObject.date_added_us)
+        ).scalars()
     )
 
 
