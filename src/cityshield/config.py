@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Per observable type overrides, e.g. {"ipv4-addr": 7, "file": null}.',
     )
+    publish_interval_seconds: float = Field(
+        default=0.5, gt=0, description="How often serve publishes changed network indicators."
+    )
     ageing_interval_seconds: float = Field(
         default=60, gt=0, description="How often serve expires stale network IOCs."
     )

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cityshield import __version__
 from cityshield.config import Settings, get_settings
 from cityshield.db import make_engine, session_scope
-from cityshield.dedup.background import run_ageing
+from cityshield.dedup.background import run_network_loop
 from cityshield.distribution.api import router as distribution_router
 from cityshield.errors import CityShieldError
 from cityshield.hub import ensure_hub, load_network_context
@@ -84,11 +84,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ensure_hub(session, home=settings.home, name=settings.hub_name)
             app.state.network = load_network_context(session, settings)
         app.state.engine = engine
-        ageing = asyncio.create_task(
-            run_ageing(engine, app.state.network, settings.ageing_interval_seconds)
+        loop = asyncio.create_task(
+            run_network_loop(
+                engine,
+                app.state.network,
+                publish_every=settings.publish_interval_seconds,
+                age_every=settings.ageing_interval_seconds,
+            )
         )
         yield
-        ageing.cancel()
+        loop.cancel()
         engine.dispose()
 
     app = FastAPI(

@@ -3,8 +3,8 @@ network collection holds one hub-signed indicator per IOC with who corroborated 
 
 from __future__ import annotations
 
-import random
 import threading
+import time
 import uuid
 
 import httpx
@@ -21,15 +21,15 @@ from cityshield.signing.keys import load_public_key
 from cityshield.signing.registry import lift_quarantine, revoke_key
 from cityshield.signing.scheme import kid_for, verify_object
 from cityshield.timefmt import now_micros
-from tests.utils.server import TAXII, Hub, TestMember, submit
-from tests.utils.stix import TLP_GREEN, envelope, indicator, stamp
+from tests.utils.server import TAXII, Hub, TestMember, start_hub, submit
+from tests.utils.stix import TLP_GREEN, envelope, fresh_ipv4, indicator, stamp
 
 HEADERS = {"Content-Type": TAXII}
 DAY_US = 86_400 * 1_000_000
 
 
 def fresh_ip() -> str:
-    return f"203.0.{random.randrange(0, 250)}.{random.randrange(1, 250)}"
+    return fresh_ipv4()
 
 
 def fresh_domain() -> str:
@@ -283,3 +283,29 @@ def test_quarantined_originals_stop_counting_until_released(hub: Hub) -> None:
         lift_quarantine(session, kid=kid)
         refresh_for_key(session, context=context, kid=kid)
     assert corroboration(network_version(hub, honest, pattern))["member_count"] == 2
+
+
+def test_serve_publishes_pending_network_indicators_by_itself() -> None:
+    """Ingest only marks IOCs dirty; the server's own loop publishes them shortly after."""
+    quick = start_hub("sqlite", None, publish_interval_seconds=0.1)
+    try:
+        member = quick.member()
+        pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
+        object_id = network_indicator_id(canonical_ioc(pattern).key)
+        with quick.client(member) as client:
+            client.post(
+                "collections/submissions/objects/",
+                content=orjson.dumps(envelope(report(pattern))),
+                headers=HEADERS,
+            )
+            for _ in range(100):  # bounded: 10 s at most
+                response = client.get(f"collections/network/objects/{object_id}/")
+                if response.status_code == 200:
+                    break
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert corroboration(response.json()["objects"][0])["member_count"] == 1
+    finally:
+        assert quick.thread is not None
+        quick.thread.stop()
+        quick.engine.dispose()

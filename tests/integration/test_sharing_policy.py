@@ -16,7 +16,7 @@ from cityshield.policy.engine import AUDIENCE_EXTENSION_ID
 from cityshield.policy.explain import explain_object
 from cityshield.policy.store import load_policy_files
 from tests.utils.server import TAXII, Hub, TestMember, submit
-from tests.utils.stix import indicator
+from tests.utils.stix import fresh_ipv4, indicator
 
 HEADERS = {"Content-Type": TAXII}
 CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
@@ -150,7 +150,7 @@ def test_network_counts_only_what_the_viewer_may_see(policy_hub: Hub, tmp_path: 
     north_a = hub.member(groups=[f"north-{g}"])
     north_b = hub.member(groups=[f"north-{g}"])
     south = hub.member(groups=[f"south-{g}"])
-    ip = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    ip = fresh_ipv4()
     pattern = f"[ipv4-addr:value = '{ip}']"
     green = marked(GREEN, pattern=pattern)
     amber = marked(AMBER, pattern=pattern)
@@ -180,7 +180,7 @@ def test_network_counts_only_what_the_viewer_may_see(policy_hub: Hub, tmp_path: 
     with hub.client(south) as client:
         exported = client.get("../export/blocklist?type=ipv4-addr").text.split()
     assert ip in exported
-    only_amber_ip = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+    only_amber_ip = fresh_ipv4()
     submit(hub, north_a, marked(AMBER, pattern=f"[ipv4-addr:value = '{only_amber_ip}']"))
     hidden_id = network_indicator_id(canonical_ioc(f"[ipv4-addr:value = '{only_amber_ip}']").key)
     with hub.client(south) as client:
@@ -200,7 +200,7 @@ def test_anonymous_member_is_republished_under_the_hub(policy_hub: Hub, tmp_path
         tmp_path,
         f"version: 1\ndefault_marking: amber\nmembers:\n  {shy.name}:\n    anonymous: true\n",
     )
-    ip = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    ip = fresh_ipv4()
     original = marked(GREEN, pattern=f"[ipv4-addr:value = '{ip}']", created_by_ref=shy.identity_id)
     submit(hub, shy, original)
     copy_id = republished_id(original["id"])

@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from cityshield.config import Settings
 from cityshield.db import make_engine, session_scope
-from cityshield.hub import ensure_hub
+from cityshield.dedup.service import publish_pending
+from cityshield.hub import ensure_hub, load_network_context
 from cityshield.main import create_app
 from cityshield.members.service import caller_for_token, create_member
 from cityshield.migrate import upgrade
@@ -149,6 +150,11 @@ class Hub:
                 write_roles=["member", "analyst", "admin"] if write_roles is None else write_roles,
             ).id
 
+    def publish_network(self) -> int:
+        """Publish pending network indicators now (serve does it every half second)."""
+        with session_scope(self.engine) as session:
+            return publish_pending(session, context=load_network_context(session, self.settings))
+
     def client(self, creds: TestMember, *, sign: bool = True, **kwargs: Any) -> SigningClient:
         """A TAXII client authenticated as ``creds`` that signs what it posts (unless told
         not to)."""
@@ -172,7 +178,8 @@ def submit(
     clean: bool = True,
 ) -> dict[str, Any]:
     """POST an envelope as ``member`` and return the status; with ``clean`` every object
-    must have been accepted."""
+    must have been accepted. The network view is then published, as serve's loop would
+    within half a second (test hubs run that loop only hourly, so tests decide when)."""
     with hub.client(member, sign=sign) as client:
         response = client.post(
             f"collections/{collection}/objects/",
@@ -183,11 +190,13 @@ def submit(
     status: dict[str, Any] = response.json()
     if clean:
         assert status["failure_count"] == 0, status["failures"]
+    hub.publish_network()
     return status
 
 
 def start_hub(backend: str, database_url: str | None, **overrides: Any) -> Hub:
     home = Path(tempfile.mkdtemp(prefix=f"cityshield-{backend}-"))
+    overrides.setdefault("publish_interval_seconds", 3600)
     settings = Settings(home=home, database_url=database_url, environment="test", **overrides)
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)

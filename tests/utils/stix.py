@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import random
 import uuid
 from typing import Any
 
 _counter = itertools.count(1)
 TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+
+
+_addresses = itertools.count(random.randrange(0, 2**20))
+
+
+def fresh_ipv4() -> str:
+    """An address no other test in this process uses (from 100.64.0.0/10, never
+    allowlisted): tests sharing a hub must not corroborate each other's IOCs by chance."""
+    n = next(_addresses) % 2**22
+    return f"100.{64 + (n >> 16)}.{(n >> 8) & 255}.{n & 255}"
 
 
 def stamp(second: int = 0, minute: int = 0, ms: int = 0) -> str:

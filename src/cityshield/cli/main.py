@@ -11,7 +11,7 @@ import uvicorn
 from cityshield.cli import city, collections, keys, members, policies
 from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
-from cityshield.dedup.service import age_network
+from cityshield.dedup.service import age_network, publish_pending
 from cityshield.demo import credentials_path, seed_demo
 from cityshield.hub import ensure_hub, load_network_context
 
@@ -47,6 +47,7 @@ def demo(
         ensure_hub(session, home=settings.home, name=settings.hub_name)
         network = load_network_context(session, settings)
         creds = seed_demo(session, home=settings.home, network=network)
+        publish_pending(session, context=network)
     city = creds["northport"]
     roster = ", ".join(f"{name} ({info['role']})" for name, info in creds.items())
     typer.echo(
@@ -61,11 +62,14 @@ def demo(
 
 @app.command()
 def age() -> None:
-    """Expire network IOCs whose every report went stale (serve does this every minute)."""
+    """Publish pending network indicators and expire those whose every report went stale
+    (serve does both continuously)."""
     settings = get_settings()
     with hub_session(settings) as session:
-        expired = age_network(session, context=load_network_context(session, settings))
-    print_json({"expired": expired})
+        context = load_network_context(session, settings)
+        published = publish_pending(session, context=context)
+        expired = age_network(session, context=context)
+    print_json({"published": published, "expired": expired})
 
 
 @app.command()

@@ -32,6 +32,11 @@ class NetworkIOC(SQLModel, table=True):
     expires_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     published_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    dirty: bool = Field(
+        default=True,
+        index=True,
+        description="its contributions changed since its network indicator was last published",
+    )
 
 
 class Contribution(SQLModel, table=True):

@@ -28,6 +28,7 @@ from cityshield.policy.engine import marking_level
 from cityshield.policy.store import record_version_sources
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
 from cityshield.store.models import StixObject
+from cityshield.store.service import lock_collection
 from cityshield.store.writer import Written, write_hub_objects
 from cityshield.timefmt import now_micros, parse_timestamp
 
@@ -56,15 +57,17 @@ def key_hash(key: str) -> str:
 
 
 def record_contributions(
-    session: Session,
-    *,
-    context: NetworkContext,
-    written: list[Written],
-    default_level: str = "amber",
+    session: Session, *, written: list[Written], default_level: str = "amber"
 ) -> None:
-    """Turn newly stored indicators and sightings into contributions, then republish every
-    network indicator whose corroboration they change. ``default_level`` is the TLP level
-    the sharing policy gives unmarked objects."""
+    """Turn newly stored indicators and sightings into contributions and mark the IOCs whose
+    corroboration they change for publication. ``default_level`` is the TLP level the
+    sharing policy gives unmarked objects.
+
+    Publishing (building, signing and storing a new network version) is left to
+    :func:`publish_pending`, which ``serve`` runs every fraction of a second: it would
+    otherwise double the cost of ingest, and several cities reporting one IOC within a
+    moment get one new version instead of one each.
+    """
     now = now_micros()
     canonical: dict[str, CanonicalIOC] = {}
     reports: list[_Report] = []
@@ -97,7 +100,7 @@ def record_contributions(
         touched |= _upsert(ioc_id, report, previous, changed, added)
     _save_contributions(session, changed=list(changed.values()), added=added)
     if touched:
-        publish(session, context=context, ioc_ids=sorted(touched), now_us=now)
+        session.execute(update(NetworkIOC).where(NetworkIOC.id.in_(touched)).values(dirty=True))
 
 
 def _report(item: Written, ioc_key: str, kind: str, now: int, default_level: str) -> _Report:
@@ -277,7 +280,9 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
     for ioc in iocs:
         rows = contributions.get(ioc.id or 0, [])
         if not rows and ioc.published_us is None:
-            continue  # nothing countable was ever published for it
+            ioc.dirty = False  # nothing countable, nothing ever published: nothing to say
+            session.add(ioc)
+            continue
         summary = corroborate(
             rows, lifetime_us=context.lifetime_us(ioc.observable_type), now_us=now_us
         )
@@ -289,6 +294,7 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
         objects.append(build_network_indicator(ioc, summary, context=context, modified_us=modified))
         sources[ioc.indicator_id] = [c.stix_pk for c in rows if c.stix_pk is not None]
         ioc.state, ioc.expires_us, ioc.published_us = summary.state, summary.expires_us, modified
+        ioc.dirty = False
         session.add(ioc)
     if objects:
         stored = write_hub_objects(
@@ -307,6 +313,24 @@ def _next_generation(ioc: NetworkIOC, now_us: int) -> None:
     ioc.indicator_id = network_indicator_id(ioc.key, ioc.generation)
     ioc.created_us = now_us // 1000 * 1000
     ioc.published_us = None
+
+
+def publish_pending(session: Session, *, context: NetworkContext, limit: int = 5000) -> int:
+    """Publish the IOCs marked dirty since the last run; returns how many.
+
+    The network collection lock is taken first, so concurrent publishers (several
+    workers) take turns and never publish one change twice.
+    """
+    network = get_collection_by_alias(session, NETWORK_ALIAS)
+    lock_collection(session, network.id)
+    due = (
+        session.execute(
+            select(NetworkIOC.id).where(NetworkIOC.dirty).order_by(NetworkIOC.id).limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    return publish(session, context=context, ioc_ids=list(due), now_us=now_micros()) if due else 0
 
 
 def refresh_for_key(session: Session, *, context: NetworkContext, kid: str) -> int:
