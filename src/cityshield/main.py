@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from cityshield.members.auth import CHALLENGE
 from cityshield.migrate import upgrade
 from cityshield.policy.api import router as policy_router
 from cityshield.signing.api import router as signing_router
+from cityshield.signing.scheme import shutdown_pool, start_pool
 from cityshield.taxii.api import router as taxii_router
 from cityshield.taxii.responses import taxii_json
 
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ensure_hub(session, home=settings.home, name=settings.hub_name)
             app.state.network = load_network_context(session, settings)
         app.state.engine = engine
+        await asyncio.to_thread(start_pool)
+        gc.freeze()  # start-up objects live forever: keep them out of every GC pass
         loop = asyncio.create_task(
             run_network_loop(
                 engine,
@@ -94,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         yield
         loop.cancel()
+        await asyncio.to_thread(shutdown_pool)
         engine.dispose()
 
     app = FastAPI(

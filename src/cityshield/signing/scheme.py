@@ -67,6 +67,7 @@ __all__ = [
     "shutdown_pool",
     "sign_object",
     "signing_input",
+    "start_pool",
     "verify_many",
     "verify_object",
 ]
@@ -433,6 +434,14 @@ def _discard_pool(pool: ProcessPoolExecutor) -> None:
         if _pool is pool:
             _pool = None
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+def start_pool() -> None:
+    """Start the verification workers now (app start-up), so the first large envelope does
+    not pay for process start-up."""
+    if _usable_cpus() >= 2:
+        pool = _get_pool()
+        list(pool.map(_verify_chunk, [[]] * _usable_cpus()))
 
 
 def shutdown_pool() -> None:

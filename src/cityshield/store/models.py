@@ -5,7 +5,7 @@ No logic here; see ``service.py`` modules for behaviour.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -58,7 +58,6 @@ class StixObject(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("collection_id", "object_id", "version_us", name="uq_object_version"),
         UniqueConstraint("collection_id", "date_added_us", name="uq_collection_date_added"),
-        Index("ix_object_collection_object", "collection_id", "object_id"),
     )
 
     pk: int | None = Field(default=None, primary_key=True)
