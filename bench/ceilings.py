@@ -113,7 +113,8 @@ def page_serving(workdir: Path, rounds: int) -> dict[str, Any]:
     path = workdir / "page.json"
     path.write_bytes(page.encode())
     trips = []
-    with child_server("static", str(path)) as base_url, client(("x", "x")) as http:
+    with child_server("static", str(path)) as server, client(("x", "x")) as http:
+        base_url = server["base_url"]
         http.get(base_url).raise_for_status()
         for _ in range(rounds):
             start = time.perf_counter()

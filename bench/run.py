@@ -70,36 +70,6 @@ QUICK = Plan(
 )
 
 
-@contextmanager
-def databases(backend: str, workdir: Path) -> Iterator[Callable[[], str]]:
-    """A factory of fresh, empty database URLs for the chosen backend."""
-    if backend == "sqlite":
-        counter = itertools.count(1)
-        yield lambda: f"sqlite:///{workdir / f'hub{next(counter)}.db'}"
-        return
-    server = PostgresServer()
-    server.start()
-    try:
-        yield server.create_database
-    finally:
-        server.stop()
-
-
-@contextmanager
-def running_hub(backend: str, url: str) -> Iterator[Hub]:
-    """The hub in a child process (via tests.utils.server.start_hub) plus our own engine."""
-    with child_server("hub", backend, url) as base_url:
-        engine = make_engine(url)
-        try:
-            yield Hub(backend, Settings(database_url=url, environment="test"), engine, base_url)
-        finally:
-            engine.dispose()
-
-
-def objects_url(hub: Hub, collection_id: str) -> str:
-    return f"{hub.api_root}collections/{collection_id}/objects/"
-
-
 def compare(plan: Plan, backend: str, new_db: Callable[[], str], workdir: Path) -> dict[str, Any]:
     """The same signed envelopes into medallion and into cityshield, then one paged read.
 
@@ -129,20 +99,6 @@ def _ingest_then_read(http: Any, url: str, bodies: list[bytes], timeout: float) 
     done = ingest(http, url, bodies)
     read = paged_read(http, url, deadline_s=timeout)
     return {"ingest": done.as_dict(), "read": read.as_dict()}
-
-
-def fill(hub: Hub, member: TestMember, collection_id: str, count: int, batch: int = 5_000) -> None:
-    """Store ``count`` more signed indicators through the hub's ingest path, in batches."""
-    for start in range(0, count, batch):
-        objects = signed_indicators(member, min(batch, count - start))
-        with session_scope(hub.engine) as session:
-            caller = caller_for_token(session, token=member.token, name=member.name)
-            assert caller is not None
-            collection = get_collection_or_raise(session, collection_id)
-            status = add_objects(
-                session, caller=caller, collection=collection, objects=objects, network=None
-            )
-            assert status.failure_count == 0, status.details[:300]
 
 
 def added_after(hub: Hub, collection_id: str, index: int) -> dict[str, str]:

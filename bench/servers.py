@@ -36,8 +36,8 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
 
 
 @contextmanager
-def child_server(*args: str) -> Iterator[str]:
-    """Run ``python -m bench.serve ARGS``; yields its base URL."""
+def child_server(*args: str) -> Iterator[dict[str, Any]]:
+    """Run ``python -m bench.serve ARGS``; yields what it announced (``base_url``, ``home``)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.serve", *args],
         cwd=ROOT,
@@ -51,7 +51,7 @@ def child_server(*args: str) -> Iterator[str]:
         line = proc.stdout.readline() if ready else ""
         if not line:
             raise RuntimeError(f"bench.serve {' '.join(args)} did not start")
-        yield str(json.loads(line)["base_url"])
+        yield dict(json.loads(line))
     finally:
         _stop(proc)
 

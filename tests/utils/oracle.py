@@ -54,8 +54,13 @@ TLP_MARKINGS: dict[str, str] = {
     "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
 }
 MARKING_BY_LEVEL = {
-    level: marking for marking, level in list(TLP_MARKINGS.items())[:5]
-}  # the TLP 2.0 id of each level
+    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+"""The TLP 2.0 marking of each level."""
 
 AUDIENCE_EXTENSION_ID = "extension-definition--3e9c2f4a-8b7d-4e1f-a6c5-0d9b8e7f6a5b"
 """The per-object audience extension (a property-extension), as documented for submitters."""

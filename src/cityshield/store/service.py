@@ -42,11 +42,12 @@ class Page:
 
 def get_collection_or_raise(session: Session, collection_id: str) -> Collection:
     """Find a collection by id (or by alias, a convenience for people typing URLs)."""
-    collection = session.get(Collection, collection_id)
-    if collection is None:
-        collection = session.exec(
-            select(Collection).where(Collection.alias == collection_id)  # type: ignore[arg-type]
-        ).scalar_one_or_none()  # type: ignore[attr-defined]
+    collection = (
+        session.get(Collection, collection_id)
+        or session.execute(
+            select(Collection).where(Collection.alias == collection_id)
+        ).scalar_one_or_none()
+    )
     if collection is None:
         raise CollectionNotFound(f"No collection {collection_id!r} on this API root.")
     return collection
