@@ -15,6 +15,8 @@ A last test probes the HTTP API for leaks of RED and AMBER objects with known id
 
 from __future__ import annotations
 
+import atexit
+import functools
 import random
 import re
 import shutil
@@ -188,7 +190,7 @@ def _policy(pick: Picker, names: list[str]) -> Policy:
 
 
 def build_scenario(pick: Picker) -> Scenario:
-    count = pick.integer(2, 5)
+    count = pick.integer(2, 4)
     names = [f"city{i}" for i in range(count)]
     members = tuple(
         Member(
@@ -255,11 +257,32 @@ def apply_policy(session: Session, path: Path, policy: Policy) -> None:
     load_policy_files(session, [path])
 
 
+@functools.cache
+def _migrated_sqlite() -> Path:
+    """An empty SQLite database at the newest schema, copied for every example: alembic
+    costs more than the rest of a small example, and shrinking runs hundreds of them."""
+    path = Path(tempfile.mkdtemp(prefix="cityshield-oracle-template-")) / "hub.db"
+    atexit.register(shutil.rmtree, path.parent, True)
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def fresh_sqlite(home: Path) -> str:
+    """A new SQLite file (a copy of the migrated template) in ``home``; returns its URL."""
+    path = home / "hub.db"
+    shutil.copyfile(_migrated_sqlite(), path)
+    return f"sqlite:///{path}"
+
+
 def run_scenario(url: str, home: Path, scenario: Scenario) -> list[str]:
     """Build the hub for ``scenario`` on a fresh database; return every disagreement."""
     engine = make_engine(url)
     try:
-        upgrade(engine)
+        upgrade(engine)  # a no-op on a copy of the migrated template
         keys = {}
         with session_scope(engine) as session:
             ensure_hub(session, home=home, name="oracle hub")
@@ -309,6 +332,8 @@ def run_scenario(url: str, home: Path, scenario: Scenario) -> list[str]:
             problems: list[str] = []
             for member in scenario.members:
                 problems += check_member(session, oracle, context, member.name)
+                if problems:
+                    break  # one member's disagreements are the report; shrinking runs faster
             return problems
     finally:
         engine.dispose()
@@ -455,7 +480,7 @@ now sees the report, yet nobody gets a network indicator or an export entry for 
 def _check_on_sqlite(scenario: Scenario) -> None:
     home = Path(tempfile.mkdtemp(prefix="cityshield-oracle-"))
     try:
-        problems = run_scenario(f"sqlite:///{home / 'hub.db'}", home, scenario)
+        problems = run_scenario(fresh_sqlite(home), home, scenario)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     assert not problems, _report(scenario, problems)
@@ -480,7 +505,7 @@ def test_network_view_follows_a_reloaded_default_marking(scenario: Scenario) -> 
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("seed", [25, 116, 9])
+@pytest.mark.parametrize("seed", [229, 19, 6])
 def test_every_read_path_matches_the_oracle_on_postgres(postgres: Any, seed: int) -> None:
     """A fixed example set on PostgreSQL. The seeds were picked for the shape of what they
     generate (policy loaded before ingest, after it, and replaced; four or more members, deny

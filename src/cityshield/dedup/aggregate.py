@@ -54,7 +54,11 @@ def noisy_or(confidences: Iterable[int]) -> int:
 
 
 def corroborate(
-    contributions: list[Contribution], *, lifetime_us: int | None, now_us: int
+    contributions: list[Contribution],
+    *,
+    lifetime_us: int | None,
+    now_us: int,
+    default_marking: str,
 ) -> Corroboration:
     """Aggregate contributions into the IOC's corroboration at ``now_us``.
 
@@ -79,7 +83,8 @@ def corroborate(
         best[member] = max(
             best.get(member, 0), DEFAULT_CONFIDENCE if c.confidence is None else c.confidence
         )
-    tlps = [c.tlp for c in counted if c.tlp in TLP_ORDER]
+    tlps = [c.tlp or default_marking for c in counted]
+    tlps = [t for t in tlps if t in TLP_ORDER]
     return Corroboration(
         member_count=len({c.member_id for c in counted}),
         report_count=sum(1 for c in counted if c.kind == "indicator"),

@@ -24,8 +24,8 @@ from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
 from cityshield.policy import service as policy
-from cityshield.policy.engine import marking_level
-from cityshield.policy.store import record_version_sources
+from cityshield.policy.engine import explicit_level
+from cityshield.policy.store import active_policy, record_version_sources
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
 from cityshield.store.models import StixObject
 from cityshield.store.service import lock_collection
@@ -56,12 +56,9 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def record_contributions(
-    session: Session, *, written: list[Written], default_level: str = "amber"
-) -> None:
+def record_contributions(session: Session, *, written: list[Written]) -> None:
     """Turn newly stored indicators and sightings into contributions and mark the IOCs whose
-    corroboration they change for publication. ``default_level`` is the TLP level the
-    sharing policy gives unmarked objects.
+    corroboration they change for publication.
 
     Publishing (building, signing and storing a new network version) is left to
     :func:`publish_pending`, which ``serve`` runs every fraction of a second: it would
@@ -81,12 +78,12 @@ def record_contributions(
                 log.warning("no canonical key for %s: %s", obj.get("id"), exc)
                 continue
             canonical[ioc.key] = ioc
-            reports.append(_report(item, ioc.key, "indicator", now, default_level))
+            reports.append(_report(item, ioc.key, "indicator", now))
         elif obj.get("type") == "sighting" and isinstance(obj.get("sighting_of_ref"), str):
             sightings.append((item, obj["sighting_of_ref"]))
     iocs = _ensure_iocs(session, canonical.values(), now)
     sighting_reports = [
-        (ioc_id, _report(item, "", "sighting", now, default_level))
+        (ioc_id, _report(item, "", "sighting", now))
         for item, target in sightings
         if (ioc_id := _ioc_for_reference(session, target)) is not None
     ]
@@ -103,7 +100,7 @@ def record_contributions(
         session.execute(update(NetworkIOC).where(NetworkIOC.id.in_(touched)).values(dirty=True))
 
 
-def _report(item: Written, ioc_key: str, kind: str, now: int, default_level: str) -> _Report:
+def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
     obj = item.obj
     seen = item.date_added_us
     if kind == "sighting" and isinstance(obj.get("last_seen"), str):
@@ -117,7 +114,7 @@ def _report(item: Written, ioc_key: str, kind: str, now: int, default_level: str
         version_us=parse_timestamp(obj.get("modified") or obj["created"]),
         confidence=obj.get("confidence"),
         indicator_types=",".join(obj.get("indicator_types") or []),
-        tlp=marking_level(obj, default_level),
+        tlp=explicit_level(obj),  # None when unmarked: the policy in force decides
         seen_us=seen,
         valid_until_us=parse_timestamp(valid_until) if isinstance(valid_until, str) else None,
         revoked=bool(obj.get("revoked")),
@@ -272,8 +269,10 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
     (one batch into the ``network`` collection); returns how many were published."""
     network = get_collection_by_alias(session, NETWORK_ALIAS)
     iocs = session.execute(select(NetworkIOC).where(NetworkIOC.id.in_(ioc_ids))).scalars().all()
+    default_marking = active_policy(session).default_marking
     contributions: dict[int, list[Contribution]] = {}
-    for c in session.execute(policy.counted_contributions(ioc_ids)).all():
+    query = policy.counted_contributions(ioc_ids, default_marking=default_marking)
+    for c in session.execute(query).all():
         contributions.setdefault(c.ioc_id, []).append(c)
     objects: list[dict[str, Any]] = []
     sources: dict[str, list[int]] = {}
@@ -284,7 +283,10 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
             session.add(ioc)
             continue
         summary = corroborate(
-            rows, lifetime_us=context.lifetime_us(ioc.observable_type), now_us=now_us
+            rows,
+            lifetime_us=context.lifetime_us(ioc.observable_type),
+            now_us=now_us,
+            default_marking=default_marking,
         )
         if ioc.state != "active" and summary.state == "active":
             _next_generation(ioc, now_us)

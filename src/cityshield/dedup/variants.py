@@ -40,7 +40,10 @@ def variant_body(
     if not rows:
         return None
     summary = corroborate(
-        rows, lifetime_us=context.lifetime_us(ioc.observable_type), now_us=version_us
+        rows,
+        lifetime_us=context.lifetime_us(ioc.observable_type),
+        now_us=version_us,
+        default_marking=caller.default_marking,
     )
     variant = build_network_indicator(ioc, summary, context=context, modified_us=version_us)
     return orjson.dumps(variant).decode()

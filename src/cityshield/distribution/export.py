@@ -50,6 +50,11 @@ def blocklist(
         ioc.value
         for ioc_id, ioc in candidates.items()
         if ioc.value
-        and corroborate(seen.get(ioc_id or 0, []), lifetime_us=lifetime, now_us=now).state
+        and corroborate(
+            seen.get(ioc_id or 0, []),
+            lifetime_us=lifetime,
+            now_us=now,
+            default_marking=caller.default_marking,
+        ).state
         == "active"
     )

@@ -129,10 +129,12 @@ def caller_for_token(session: Session, *, token: str, name: str | None = None) -
     groups = session.execute(
         select(MemberGroup.group).where(MemberGroup.member_id == member.id)
     ).scalars()
+    policy = active_policy(session)
     return Caller(
         member_id=member.id or 0,
         name=member.name,
         role=member.role,
         identity_id=member.identity_id,
-        groups=effective_groups(member.name, groups, active_policy(session)),
+        groups=effective_groups(member.name, groups, policy),
+        default_marking=policy.default_marking,
     )

@@ -16,6 +16,8 @@ class Caller:
     role: str
     identity_id: str
     groups: frozenset[str] = field(default_factory=frozenset)
+    default_marking: str = "amber"
+    """The active policy's TLP level for unmarked objects, for predicates that need it."""
 
     @property
     def is_admin(self) -> bool:

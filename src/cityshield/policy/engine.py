@@ -68,11 +68,16 @@ class Decision:
         return self.everyone or member in self.members or bool(groups & self.groups)
 
 
-def marking_level(obj: dict[str, Any], default: str) -> str:
-    """The most restrictive TLP level among the object's markings, else the default."""
+def explicit_level(obj: dict[str, Any]) -> str | None:
+    """The most restrictive TLP level among the object's markings; None when unmarked."""
     levels = [TLP_LEVELS[m] for m in obj.get("object_marking_refs") or [] if m in TLP_LEVELS]
     order = ("clear", "green", "amber", "amber+strict", "red")
-    return max(levels, key=order.index) if levels else default
+    return max(levels, key=order.index) if levels else None
+
+
+def marking_level(obj: dict[str, Any], default: str) -> str:
+    """The most restrictive TLP level among the object's markings, else the default."""
+    return explicit_level(obj) or default
 
 
 def subject_of(

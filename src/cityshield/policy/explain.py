@@ -33,6 +33,7 @@ def caller_for_member(session: Session, name: str) -> Caller:
         role=member.role,
         identity_id=member.identity_id,
         groups=effective_groups(member.name, db_groups, state.document),
+        default_marking=state.document.default_marking,
     )
 
 

@@ -18,7 +18,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, null, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from cityshield.dedup.models import Contribution, NetworkIOC
@@ -104,27 +115,34 @@ def readable(caller: Caller, obj: Any = StixObject) -> ColumnElement[bool]:
     )
 
 
-def network_fully_visible(caller: Caller) -> ColumnElement[bool]:
-    """Every original a network version was computed from is readable by the caller."""
-    if caller.is_admin:
-        return true()
+def _countable_source(caller: Caller) -> ColumnElement[bool]:
+    """A network version's source (correlated ``NetworkVersionSource``) is a contribution
+    that still counts for this caller: readable, and not AMBER+STRICT/RED under the policy
+    in force now (a reloaded default marking applies at once, not at the next republish)."""
     original = aliased(StixObject)
-    hidden = (
-        select(NetworkVersionSource.stix_pk)
-        .join(original, original.pk == NetworkVersionSource.stix_pk)
-        .where(NetworkVersionSource.version_pk == StixObject.pk, ~readable(caller, original))
+    return exists(
+        select(Contribution.id)
+        .join(original, original.pk == Contribution.stix_pk)
+        .where(
+            Contribution.stix_pk == NetworkVersionSource.stix_pk,
+            contribution_counts(caller, caller.default_marking, original),
+        )
     )
+
+
+def network_fully_visible(caller: Caller) -> ColumnElement[bool]:
+    """Every original a network version was computed from still counts for the caller."""
     any_source = exists().where(NetworkVersionSource.version_pk == StixObject.pk)
-    return and_(any_source, ~exists(hidden))
+    hidden = exists().where(
+        NetworkVersionSource.version_pk == StixObject.pk, ~_countable_source(caller)
+    )
+    return and_(any_source, ~hidden)
 
 
 def network_partly_visible(caller: Caller) -> ColumnElement[bool]:
-    """At least one original the network version was computed from is readable."""
-    original = aliased(StixObject)
-    return exists(
-        select(NetworkVersionSource.stix_pk)
-        .join(original, original.pk == NetworkVersionSource.stix_pk)
-        .where(NetworkVersionSource.version_pk == StixObject.pk, readable(caller, original))
+    """At least one original the network version was computed from counts for the caller."""
+    return exists().where(
+        NetworkVersionSource.version_pk == StixObject.pk, _countable_source(caller)
     )
 
 
@@ -152,31 +170,44 @@ def visible_objects(caller: Caller, collection: Collection, *columns: Any) -> Se
     return select(*shown).where(in_collection, or_(full, partial_latest))
 
 
-def contribution_counts(caller: Caller | None) -> ColumnElement[bool]:
-    """Whether a contribution (joined to its original) counts, for everyone (None) or for
-    one caller.
+def contribution_counts(
+    caller: Caller | None, default_marking: str, original: Any = StixObject
+) -> ColumnElement[bool]:
+    """Whether a contribution (joined to its ``original``) counts, for everyone (None) or
+    for one caller.
 
     A contribution counts only while its original is readable: a quarantined one must not
     keep vouching for an IOC, and a viewer's corroboration is computed only from what that
-    viewer may see. AMBER+STRICT and RED reports never enter aggregates.
+    viewer may see. AMBER+STRICT and RED reports never enter aggregates; an unmarked one
+    has the level the policy in force gives unmarked objects.
     """
-    visible = not_quarantined() if caller is None else readable(caller, StixObject)
-    unrestricted = or_(
-        Contribution.tlp.is_(None),  # type: ignore[union-attr]
-        Contribution.tlp.not_in(RESTRICTED_LEVELS),  # type: ignore[union-attr]
-    )
-    return and_(unrestricted, visible)
+    visible = not_quarantined(original) if caller is None else readable(caller, original)
+    level = func.coalesce(Contribution.tlp, literal(default_marking))
+    return and_(level.not_in(RESTRICTED_LEVELS), visible)
 
 
-def counted_contributions(ioc_ids: list[int], caller: Caller | None = None) -> Select[Any]:
+def counted_contributions(
+    ioc_ids: list[int], caller: Caller | None = None, *, default_marking: str | None = None
+) -> Select[Any]:
     """The contributions of these IOCs that count (see :func:`contribution_counts`), as
     plain rows (attribute access like the model, without ORM instances: publishing
     aggregates thousands of them per envelope)."""
     return (
         select(*Contribution.__table__.columns)  # type: ignore[attr-defined]
         .join(StixObject, StixObject.pk == Contribution.stix_pk)
-        .where(Contribution.ioc_id.in_(ioc_ids), contribution_counts(caller))
+        .where(
+            Contribution.ioc_id.in_(ioc_ids),
+            contribution_counts(caller, _default(caller, default_marking)),
+        )
     )
+
+
+def _default(caller: Caller | None, default_marking: str | None) -> str:
+    if default_marking is not None:
+        return default_marking
+    if caller is None:
+        raise ValueError("network-wide counting needs the policy's default marking")
+    return caller.default_marking
 
 
 def visible_network_iocs(caller: Caller, network: Collection) -> Select[Any]:
@@ -186,6 +217,9 @@ def visible_network_iocs(caller: Caller, network: Collection) -> Select[Any]:
     counted = (
         select(Contribution.id)
         .join(StixObject, StixObject.pk == Contribution.stix_pk)
-        .where(Contribution.ioc_id == NetworkIOC.id, contribution_counts(caller))
+        .where(
+            Contribution.ioc_id == NetworkIOC.id,
+            contribution_counts(caller, caller.default_marking),
+        )
     )
     return select(NetworkIOC).where(exists(counted))

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session
 
+from cityshield.dedup.models import NetworkIOC
 from cityshield.policy.document import (
     DEFAULT_POLICY,
     PolicyDocument,
@@ -202,4 +203,7 @@ def load_policy_files(session: Session, paths: list[Path]) -> PolicyDocument:
         session.add(setting)
     session.flush()
     recompute_audiences(session, policy_state(session, document))
+    # What counts in each network aggregate may have changed (groups, default marking):
+    # republish every IOC. Until then reads already apply the new policy to stored versions.
+    session.execute(update(NetworkIOC).values(dirty=True))
     return document

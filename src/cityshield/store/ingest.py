@@ -113,7 +113,7 @@ def _share(
         session, state=state, context=network, collection=collection, written=written
     )
     if collection.alias == SUBMISSIONS_ALIAS:
-        record_contributions(session, written=shared, default_level=state.document.default_marking)
+        record_contributions(session, written=shared)
 
 
 def _signed_by_caller(
