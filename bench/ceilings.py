@@ -2,31 +2,37 @@
 
 The hub cannot insert faster than its database takes the same rows (its own migrated
 schema, raw driver, one batch, one transaction), nor serve pages faster than uvicorn
-returns a static body of the same size.
+returns a static body of the same size, nor take signed objects faster than it can
+canonicalise and verify them.
 """
 
 from __future__ import annotations
 
+import os
+import random
 import sqlite3
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
+import rfc8785
 from sqlalchemy import Engine
 
 from bench.measure import PAGE, client
 from bench.servers import child_server
-from bench.stix import indicators, signed_indicators
+from bench.stix import indicators, reports, signed_indicators
 from cityshield.config import Settings
 from cityshield.db import make_engine
 from cityshield.migrate import upgrade
+from cityshield.signing.jcs import canonical_json
 from cityshield.signing.keys import generate_private_key
-from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, sign_object
+from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, b64url_decode, sign_object
 from cityshield.store.models import StixObject
 from cityshield.timefmt import parse_timestamp
-from tests.utils.server import Hub
+from tests.utils.server import Hub, TestMember
 
 
 def _rows(engine: Engine, count: int) -> tuple[list[str], list[dict[str, Any]]]:
@@ -127,4 +133,58 @@ def page_serving(workdir: Path, rounds: int) -> dict[str, Any]:
         "join_ms": round(join_s * 1000, 3),
         "round_trip_ms": round(trip_s * 1000, 3),
         "objects_per_s": round(PAGE / (join_s + trip_s)),
+    }
+
+
+def _signed_content(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object without its signature entry: what the hub canonicalises to verify it."""
+    view = {k: v for k, v in obj.items() if k != "extensions"}
+    rest = {k: v for k, v in obj["extensions"].items() if k != SIGNATURE_EXTENSION_ID}
+    return {**view, "extensions": rest} if rest else view
+
+
+def _per_second(count: int, work: Callable[[], object], rounds: int) -> float:
+    """``count`` items over the median time of ``rounds`` passes of ``work``."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return count / statistics.median(times)
+
+
+def signature_work(count: int, rounds: int = 3) -> dict[str, Any]:
+    """Per-object signature costs on one core (this process, one thread), on realistic
+    signed reports: Ed25519 verification of their ~600-byte signed content, and RFC 8785
+    canonicalisation of that content by the ``rfc8785`` package and by the hub's
+    ``canonical_json`` (orjson fast path). ``both_cores_objects_per_s`` is what verify plus
+    canonical_json allow with every core busy on nothing else: the most signed ingest could
+    reach if signature work were all it did."""
+    key = generate_private_key()
+    member = TestMember("city", "identity--4a6f7e4e-8a59-4c3b-9d0e-5b4c6a1f2e3d", "", key, 0)
+    rng = random.Random(8785)
+    others = ["identity--1d5c9b7a-3e2f-4a6b-8c9d-0e1f2a3b4c5d"]
+    objects, _ = reports(member, count, rng, repeats=[], recipients=others)
+    views = [_signed_content(obj) for obj in objects]
+    messages = [canonical_json(view) for view in views]
+    signatures = [b64url_decode(o["extensions"][SIGNATURE_EXTENSION_ID]["sig"]) for o in objects]
+    public = key.public_key()
+
+    def verify() -> None:
+        for signature, message in zip(signatures, messages, strict=True):
+            public.verify(signature, message)
+
+    verify_s = _per_second(count, verify, rounds)
+    reference_s = _per_second(count, lambda: [rfc8785.dumps(v) for v in views], rounds)
+    fast_s = _per_second(count, lambda: [canonical_json(v) for v in views], rounds)
+    assert all(rfc8785.dumps(v) == m for v, m in zip(views, messages, strict=True))
+    cores = os.cpu_count() or 1
+    return {
+        "objects": count,
+        "message_bytes": round(statistics.mean(len(m) for m in messages)),
+        "verify_per_s": round(verify_s),
+        "rfc8785_per_s": round(reference_s),
+        "canonical_json_per_s": round(fast_s),
+        "cores": cores,
+        "both_cores_objects_per_s": round(cores / (1 / verify_s + 1 / fast_s)),
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.goals import DEDUP_OVERHEAD_TARGET, FILTERED_READ_TARGET, INGEST_TARGET
+
 
 def table(title: str, headers: list[str], rows: list[list[str]]) -> str:
     """A left-aligned first column and right-aligned figures, widths fitted to content."""
@@ -171,9 +173,174 @@ def ceilings_table(results: dict[str, Any]) -> str:
     )
 
 
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def signed_table(signed: dict[str, Any]) -> str:
+    """Signed ingest, its raw ceilings, dedup overhead and publication (section 4)."""
+    raw, plain, dedup = signed["signature_ceilings"], signed["plain"], signed["submissions"]
+    overhead, publish = signed["dedup_overhead"], signed["publish"]
+    per_object = f"{1e6 / plain['objects_per_s']:.0f} us/object" if plain["objects_per_s"] else ""
+    rows = [
+        [
+            "signed ingest into a plain collection (objects/s)",
+            _ingest_rate(plain),
+            f"{plain['objects']:,} objects, {per_object}",
+            f">= {INGEST_TARGET:,}",
+            _verdict(plain["objects_per_s"] >= INGEST_TARGET),
+        ],
+        [
+            "  ceiling: Ed25519 verify, one core (verifications/s)",
+            num(raw["verify_per_s"]),
+            f"{raw['message_bytes']} B messages, {1e6 / raw['verify_per_s']:.0f} us each",
+            "",
+            "",
+        ],
+        [
+            "  ceiling: RFC 8785 with the rfc8785 package, one core (objects/s)",
+            num(raw["rfc8785_per_s"]),
+            f"{1e6 / raw['rfc8785_per_s']:.0f} us each",
+            "",
+            "",
+        ],
+        [
+            "  ceiling: RFC 8785 with cityshield canonical_json, one core (objects/s)",
+            num(raw["canonical_json_per_s"]),
+            f"{1e6 / raw['canonical_json_per_s']:.0f} us each",
+            "",
+            "",
+        ],
+        [
+            f"  ceiling: verify + canonical_json on all {raw['cores']} cores (objects/s)",
+            num(raw["both_cores_objects_per_s"]),
+            _share("ingest is", plain["objects_per_s"], raw["both_cores_objects_per_s"]),
+            "",
+            "",
+        ],
+        [
+            "the same into 'submissions', feeding dedup (objects/s)",
+            _ingest_rate(dedup),
+            f"{dedup['objects']:,} objects",
+            "",
+            "",
+        ],
+        [
+            "dedup overhead (extra time per object vs plain)",
+            "n/a" if overhead is None else f"{overhead:.1%}",
+            f"{signed['overlap']:.0%} of each envelope repeats known IOCs",
+            f"<= {DEDUP_OVERHEAD_TARGET:.0%}",
+            _verdict(overhead is not None and overhead <= DEDUP_OVERHEAD_TARGET),
+        ],
+        [
+            "publish_pending after the ingest (network indicators/s)",
+            num(publish["published_per_s"]),
+            f"{publish['published']:,} published in {publish['seconds']:.2f} s",
+            "none: off the ingest path",
+            "",
+        ],
+    ]
+    title = (
+        f"4. signed ingest, {signed['envelopes']} x 2 envelopes of {signed['envelope_objects']} "
+        "realistic reports over HTTP, alternating plain / 'submissions'"
+    )
+    return table(title, ["figure", "measured", "detail", "target", "result"], rows)
+
+
+def _read_detail(read: dict[str, Any], total: int | None = None) -> str:
+    share = f" ({read['objects'] / total:.0%} of the store)" if total else ""
+    late = " before the deadline" if read["timed_out"] else ""
+    return f"{read['objects']:,} objects{share}{late}, {read['ms_per_page']:.2f} ms/page"
+
+
+def policy_table(result: dict[str, Any]) -> str:
+    """Reads of a policy-filtered store vs the same store unfiltered (section 5)."""
+    fill, publish = result["fill"], result["publish"]
+    member, admin = result["submissions"]["member"], result["submissions"]["admin"]
+    network, ratio = result["network"], result["filtered_ratio"]
+    size = result["size"]
+    rows = [
+        [
+            "fill: add_objects in-process, feeding dedup (objects/s)",
+            num(fill["objects_per_s"]),
+            f"{fill['objects']:,} objects in batches of {fill['batch']:,}",
+            "",
+            "",
+        ],
+        [
+            "publish_pending over the whole store (network indicators/s)",
+            num(publish["published_per_s"]),
+            f"{publish['published']:,} published in {publish['seconds']:.2f} s",
+            "none: off the ingest path",
+            "",
+        ],
+        [
+            "read 'submissions' as an admin, unfiltered (objects/s)",
+            num(admin["objects_per_s"]),
+            _read_detail(admin, size),
+            "",
+            "",
+        ],
+        [
+            f"read 'submissions' as member {result['reader']}, filtered (objects/s)",
+            num(member["objects_per_s"]),
+            _read_detail(member, size),
+            "",
+            "",
+        ],
+        [
+            "  filtered / unfiltered (objects/s)",
+            f"{ratio:.1%}",
+            "",
+            f">= {FILTERED_READ_TARGET:.0%}",
+            _verdict(ratio >= FILTERED_READ_TARGET),
+        ],
+        [
+            f"read 'network' as member {result['reader']} (objects/s)",
+            num(network["member"]["objects_per_s"]),
+            _read_detail(network["member"]),
+            "",
+            "",
+        ],
+        [
+            "read 'network' as an admin (objects/s)",
+            num(network["admin"]["objects_per_s"]),
+            _read_detail(network["admin"]),
+            "",
+            "",
+        ],
+    ]
+    title = (
+        f"5. reads under a sharing policy: {size:,} reports by {result['members']} members, "
+        "TLP mixed, pages of 1000"
+    )
+    return table(title, ["figure", "measured", "detail", "target", "result"], rows)
+
+
 def targets_table(targets: list[dict[str, Any]]) -> str:
-    rows = [[t["target"], f"{t['measured']:,}", t["goal"], t["result"]] for t in targets]
-    return table("4. targets", ["target", "measured", "goal", "result"], rows)
+    rows = [[t["target"], _figure(t["measured"]), t["goal"], t["result"]] for t in targets]
+    return table("6. targets", ["target", "measured", "goal", "result"], rows)
+
+
+def _figure(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int | float) else str(value)
+
+
+def load_table(sections: dict[str, dict[str, Any]]) -> str:
+    """Per section: its duration, the load average at both ends, and CPU cores used by the
+    benchmark (client, servers, workers) and by other processes meanwhile."""
+    rows = [
+        [
+            name,
+            f"{figures['seconds']:.0f}",
+            f"{figures['load_average_start']} -> {figures['load_average_end']}",
+            f"{figures.get('bench_cores', 'n/a')}",
+            f"{figures.get('other_cores', 'n/a')}",
+        ]
+        for name, figures in sections.items()
+    ]
+    headers = ["section", "s", "load average", "bench cores", "other processes' cores"]
+    return table("machine load by section", headers, rows)
 
 
 def print_report(results: dict[str, Any]) -> None:
@@ -190,8 +357,14 @@ def print_report(results: dict[str, Any]) -> None:
         print(sizes_table(results["sizes"], results["backend"]))
     if "ceilings" in results:
         print(ceilings_table(results))
-    if "targets" in results:
+    if "signed" in results:
+        print(signed_table(results["signed"]))
+    if "policy" in results:
+        print(policy_table(results["policy"]))
+    if results.get("targets"):
         print(targets_table(results["targets"]))
+    if results.get("load"):
+        print(load_table(results["load"]))
     print(
         f"\ntotal run time: {results['seconds']:.0f} s; 1-minute load average "
         f"{results['load_average_start']} at start, {results.get('load_average_end')} at end "

@@ -1,15 +1,19 @@
-"""Valid STIX 2.1 indicators for the benchmark: unique ids and unique IPv4 patterns,
-signed by the submitting member as the hub requires."""
+"""Valid STIX 2.1 indicators for the benchmark, signed by the submitting member as the hub
+requires: minimal ones with unique ids and unique IPv4 patterns (store-size sweep,
+medallion comparison), and realistic city reports with TLP markings and repeated IOCs (the
+network scenarios)."""
 
 from __future__ import annotations
 
 import itertools
+import random
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
+from cityshield.policy.engine import AUDIENCE_EXTENSION_ID
 from tests.utils.server import TestMember
 
 STAMP = "2026-11-20T09:00:00.000Z"
@@ -47,3 +51,100 @@ def envelopes(objects: list[dict[str, Any]], size: int = 500) -> Iterator[bytes]
     """Serialised TAXII envelopes of ``size`` objects (built before any timing starts)."""
     for start in range(0, len(objects), size):
         yield orjson.dumps({"objects": objects[start : start + size]})
+
+
+# --------------------------------------------------------------------------------------------
+# Realistic reports for the network scenarios: what a city SOC posts to ``submissions``.
+
+TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+TLP_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+TLP_MIX = (("green", 0.50), ("amber", 0.35), ("unmarked", 0.10), ("red", 0.05))
+"""Share of each TLP level in a report batch; unmarked objects get the policy default
+(AMBER); RED ones name one recipient in the audience extension."""
+
+IOC = tuple[str, str]
+"""(kind, canonical value): kind ``ipv4`` or ``domain``."""
+
+_ioc_serial = itertools.count(1)
+
+
+def fresh_ioc() -> IOC:
+    """A never-reported IOC, half IPv4 (in 100.64.0.0/10, never allowlisted), half domains."""
+    n = next(_ioc_serial)
+    if n % 2:
+        return "ipv4", f"100.{64 + (n >> 17 & 63)}.{n >> 9 & 255}.{n >> 1 & 255}"
+    return "domain", f"login-{n >> 1:x}.city-phish.example"
+
+
+def surface_variant(ioc: IOC) -> str:
+    """How another city spells the same IOC: upper-case domain, ``/32`` on an address."""
+    kind, value = ioc
+    return f"{value}/32" if kind == "ipv4" else value.upper()
+
+
+def report(
+    member: TestMember,
+    ioc: IOC,
+    *,
+    spelling: str | None = None,
+    tlp: str = "green",
+    recipient: str | None = None,
+) -> dict[str, Any]:
+    """An unsigned indicator as a city SOC writes it: ~600 bytes of signed content (the
+    RFC 8785 form without the signature entry), ~800 bytes as posted once signed."""
+    kind, value = ioc
+    spelled = spelling or value
+    n = next(_serial)
+    obj: dict[str, Any] = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.uuid4()}",
+        "created_by_ref": member.identity_id,
+        "created": STAMP,
+        "modified": STAMP,
+        "name": f"{'Phishing domain' if kind == 'domain' else 'Scanning host'} {spelled}",
+        "indicator_types": ["malicious-activity"],
+        "pattern": f"[{'domain-name' if kind == 'domain' else 'ipv4-addr'}:value = '{spelled}']",
+        "pattern_type": "stix",
+        "valid_from": STAMP,
+        "confidence": 60 + n % 4 * 10,
+        "external_references": [{"source_name": "city-soc", "external_id": f"INC-{n:07d}"}],
+    }
+    marking = {"green": TLP_GREEN, "amber": TLP_AMBER, "red": TLP_RED}.get(tlp)
+    if marking:
+        obj["object_marking_refs"] = [marking]
+    if recipient is not None:
+        obj["extensions"] = {
+            AUDIENCE_EXTENSION_ID: {"extension_type": "property-extension", "members": [recipient]}
+        }
+    return obj
+
+
+def reports(
+    member: TestMember,
+    count: int,
+    rng: random.Random,
+    *,
+    repeats: list[IOC],
+    recipients: list[str],
+) -> tuple[list[dict[str, Any]], list[IOC]]:
+    """``count`` signed reports by ``member``: one per IOC of ``repeats`` (IOCs another
+    member already reported, in a surface variant), the rest fresh, TLP as :data:`TLP_MIX`;
+    a RED report names one of ``recipients`` (identity ids). Returns the signed objects and
+    the fresh IOCs (in canonical form) they introduced."""
+    fresh = [fresh_ioc() for _ in range(count - len(repeats))]
+    planned = [(ioc, surface_variant(ioc)) for ioc in repeats] + [(ioc, None) for ioc in fresh]
+    rng.shuffle(planned)
+    levels = rng.choices([t for t, _ in TLP_MIX], [w for _, w in TLP_MIX], k=count)
+    objects = [
+        report(
+            member,
+            ioc,
+            spelling=spelling,
+            tlp=level,
+            recipient=rng.choice(recipients) if level == "red" else None,
+        )
+        for (ioc, spelling), level in zip(planned, levels, strict=True)
+    ]
+    return member.sign(*objects), fresh

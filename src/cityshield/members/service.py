@@ -126,6 +126,11 @@ def caller_for_token(session: Session, *, token: str, name: str | None = None) -
         return None
     if name is not None and not secrets.compare_digest(member.name.encode(), name.encode()):
         return None
+    return caller_for(session, member)
+
+
+def caller_for(session: Session, member: Member) -> Caller:
+    """The principal a member acts as: its groups merged with those the policy assigns."""
     groups = session.execute(
         select(MemberGroup.group).where(MemberGroup.member_id == member.id)
     ).scalars()

@@ -11,30 +11,18 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from cityshield.errors import NotFound
-from cityshield.members.service import get_member_or_raise
+from cityshield.members.service import caller_for, get_member_or_raise
 from cityshield.policy import service as policy
 from cityshield.policy.caller import Caller
 from cityshield.policy.engine import decide, explain_for
-from cityshield.policy.store import effective_groups, policy_state
+from cityshield.policy.store import policy_state
 from cityshield.store.collections import NETWORK_ALIAS
-from cityshield.store.models import Collection, MemberGroup, StixObject
+from cityshield.store.models import Collection, StixObject
 
 
 def caller_for_member(session: Session, name: str) -> Caller:
     """The Caller a member would be when it authenticates (groups merged with the policy)."""
-    member = get_member_or_raise(session, name)
-    db_groups = session.execute(
-        select(MemberGroup.group).where(MemberGroup.member_id == member.id)
-    ).scalars()
-    state = policy_state(session)
-    return Caller(
-        member_id=member.id or 0,
-        name=member.name,
-        role=member.role,
-        identity_id=member.identity_id,
-        groups=effective_groups(member.name, db_groups, state.document),
-        default_marking=state.document.default_marking,
-    )
+    return caller_for(session, get_member_or_raise(session, name))
 
 
 def explain_object(session: Session, *, object_id: str, member_name: str) -> dict[str, Any]:
