@@ -14,8 +14,10 @@ reordering of commutative operands; nothing but ``ValueError`` escapes.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
+import string
 import unicodedata
 
 import idna
@@ -25,6 +27,7 @@ from stix2patterns.v21.pattern import Pattern
 from stix2patterns.validator import validate
 
 from cityshield.dedup.canonical import CanonicalIOC, _fast_single, canonical_ioc
+from cityshield.dedup.normalize import _host
 from cityshield.store.validation import _FAST_HASH_PATHS, _FAST_STRING_PATHS
 
 SETTINGS = settings(
@@ -634,3 +637,15 @@ def test_only_value_error_escapes_and_accepted_patterns_are_stable(pattern: str)
     assert outcome(pattern, fast=False) == result
     if isinstance(result, CanonicalIOC):
         assert_canonical(result, valid=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=string.ascii_letters + string.digits + "-._", min_size=1, max_size=40))
+def test_ascii_hosts_skip_idna_without_changing_the_result(name: str) -> None:
+    """normalize._host skips idna for ASCII names: it must give what idna would have."""
+    expected = name.lower()
+    with contextlib.suppress(ValueError):
+        expected = idna.encode(expected, uts46=True).decode("ascii")
+    if expected.endswith(".") and not expected.endswith(".."):
+        expected = expected[:-1]
+    assert _host(name) == expected
