@@ -87,7 +87,7 @@ def record_contributions(session: Session, *, written: list[Written]) -> None:
         for item, target in sightings
         if (ioc_id := _ioc_for_reference(session, target)) is not None
     ]
-    planned = [(iocs[r.ioc_key].id or 0, r) for r in reports] + sighting_reports
+    planned = [(iocs[r.ioc_key], r) for r in reports] + sighting_reports
     known = _contributions_by_object(session, {r.object_id for _, r in planned})
     touched: set[int] = set()
     changed: dict[int, dict[str, Any]] = {}
@@ -121,10 +121,9 @@ def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
     )
 
 
-def _ensure_iocs(
-    session: Session, found: Iterable[CanonicalIOC], now: int
-) -> dict[str, NetworkIOC]:
-    """Insert-if-absent every IOC (concurrent writers of one key create one row)."""
+def _ensure_iocs(session: Session, found: Iterable[CanonicalIOC], now: int) -> dict[str, int]:
+    """Insert-if-absent every IOC (concurrent writers of one key create one row); returns
+    canonical key -> IOC id."""
     wanted = {ioc.key: ioc for ioc in found}
     if not wanted:
         return {}
@@ -145,8 +144,10 @@ def _ensure_iocs(
     statement = dialect.insert(NetworkIOC).on_conflict_do_nothing(index_elements=["key_hash"])
     session.execute(statement, rows)
     hashes = [row["key_hash"] for row in rows]
-    stored = session.execute(select(NetworkIOC).where(NetworkIOC.key_hash.in_(hashes))).scalars()
-    return {ioc.key: ioc for ioc in stored}
+    stored = session.execute(
+        select(NetworkIOC.key, NetworkIOC.id).where(NetworkIOC.key_hash.in_(hashes))
+    )
+    return {key: ioc_id for key, ioc_id in stored}
 
 
 def _ioc_for_reference(session: Session, ref: str) -> int | None:
