@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
@@ -28,13 +28,17 @@ class Ingest:
     seconds: float
     failures: int
     first_envelope_s: float
+    envelope_s: list[float] = field(default_factory=list)  # each timed POST, if recorded
 
     @property
     def rate(self) -> float:
         return self.objects / self.seconds if self.seconds else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "objects_per_s": round(self.rate)}
+        figures = {**asdict(self), "objects_per_s": round(self.rate)}
+        if not self.envelope_s:
+            del figures["envelope_s"]
+        return figures
 
 
 @dataclass
@@ -110,7 +114,9 @@ def ingest_interleaved(
             response = http.post(url, content=bodies[i], headers={"Content-Type": TAXII})
             response.raise_for_status()
             status = orjson.loads(response.content)
-            totals[name].seconds += time.perf_counter() - start
+            took = time.perf_counter() - start
+            totals[name].seconds += took
+            totals[name].envelope_s.append(round(took, 5))
             totals[name].objects += status["success_count"]
             totals[name].failures += status.get("failure_count", 0)
     return totals

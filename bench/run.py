@@ -60,7 +60,7 @@ class Plan:
     signed_envelopes: int = 20
     overlap: float = 0.30
     policy_store: int = 50_000
-    read_repeats: int = 3
+    read_repeats: int = 5
     network_deadline_s: float = 120.0
 
 
@@ -75,7 +75,7 @@ QUICK = Plan(
     signature_objects=500,
     signed_envelopes=4,
     policy_store=20_000,
-    read_repeats=1,
+    read_repeats=3,
     network_deadline_s=20.0,
 )
 
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with (
             tempfile.TemporaryDirectory(prefix="cityshield-bench-") as tmp,
-            databases(args.backend, Path(tmp)) as new_db,
+            databases(args.backend, Path(tmp)) as (new_db, database_pids),
         ):
             workdir = Path(tmp)
             sections: dict[str, Callable[[], Any]] = {
@@ -329,10 +329,10 @@ def main(argv: list[str] | None = None) -> int:
             }
             results["load"] = {}
             for name, section in sections.items():
-                begun = load.snapshot()
                 print(f"{name} ...", flush=True)
-                results[name] = section()
-                results["load"][name] = load.between(begun, load.snapshot())
+                with load.Monitor(roots=database_pids) as monitor:
+                    results[name] = section()
+                results["load"][name] = monitor.figures
                 save(results)
                 print(f"{name}: {results['load'][name]['seconds']:.0f} s", flush=True)
     finally:  # a late failure still leaves the figures already measured
