@@ -30,6 +30,7 @@ from cityshield.store.collections import (
     NETWORK_ALIAS,
     SUBMISSIONS_ALIAS,
     ensure_collection,
+    get_collection_by_alias,
 )
 from cityshield.store.models import HubSetting
 from cityshield.store.writer import write_hub_objects
@@ -63,22 +64,40 @@ def ensure_hub_key(home: Path) -> Ed25519PrivateKey:
     return key
 
 
-def _ensure_hub_publications(session: Session, *, home: Path, identity: dict[str, Any]) -> None:
-    """Register the hub key and publish the hub identity (signed by it) and the signature
-    extension-definition in the read-only ``hub`` collection."""
-    key = ensure_hub_key(home)
+_EVERY_ROLE = ["member", "analyst", "admin"]
+BUILTIN_COLLECTIONS: tuple[tuple[str, str, str, list[str]], ...] = (
+    # (alias, title, description, write roles); every role may read them
+    (
+        HUB_ALIAS,
+        "Hub",
+        "The hub's identity and the definitions members need to verify objects.",
+        [],
+    ),
+    (
+        NETWORK_ALIAS,
+        "Network indicators",
+        "One hub-signed indicator per real-world IOC, with who corroborated it.",
+        [],
+    ),
+    (
+        SUBMISSIONS_ALIAS,
+        "Submissions",
+        "Indicators as the network's members submitted them, each one as signed.",
+        _EVERY_ROLE,
+    ),
+)
+
+
+def _ensure_hub_publications(
+    session: Session, *, key: Ed25519PrivateKey, identity: dict[str, Any]
+) -> None:
+    """Register the hub key and publish the hub identity (signed by it) and the
+    extension-definitions in the read-only ``hub`` collection."""
     public = key.public_key()
     kid = kid_for(public)
     if session.get(SigningKey, kid) is None:
         register_key(session, public_key=public, member_id=None)
-    collection = ensure_collection(
-        session,
-        alias=HUB_ALIAS,
-        title="Hub",
-        description="The hub's identity and the definitions members need to verify objects.",
-        read_roles=["member", "analyst", "admin"],
-        write_roles=[],
-    )
+    collection = get_collection_by_alias(session, HUB_ALIAS)
     # STIX 2.1 gives extension-definition objects no `extensions` property, so that one
     # object cannot carry a signature; its created_by_ref names the (signed) hub identity.
     published = [
@@ -97,7 +116,7 @@ def get_hub_identity(session: Session) -> dict[str, Any] | None:
 
 def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
     """Create the hub identity, key and built-in collections if missing; idempotent."""
-    ensure_hub_key(home)
+    key = ensure_hub_key(home)
     identity = get_hub_identity(session)
     if identity is None:
         stamp = format_timestamp(now_micros() // 1000 * 1000)
@@ -112,23 +131,16 @@ def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
             "description": "The cityshield threat-sharing hub of this network.",
         }
         session.add(HubSetting(key="identity", value=orjson.dumps(identity).decode()))
-    _ensure_hub_publications(session, home=home, identity=identity)
-    ensure_collection(
-        session,
-        alias=NETWORK_ALIAS,
-        title="Network indicators",
-        description="One hub-signed indicator per real-world IOC, with who corroborated it.",
-        read_roles=["member", "analyst", "admin"],
-        write_roles=[],
-    )
-    ensure_collection(
-        session,
-        alias=SUBMISSIONS_ALIAS,
-        title="Submissions",
-        description="Indicators as the network's members submitted them, each one as signed.",
-        read_roles=["member", "analyst", "admin"],
-        write_roles=["member", "analyst", "admin"],
-    )
+    for alias, title, description, write_roles in BUILTIN_COLLECTIONS:
+        ensure_collection(
+            session,
+            alias=alias,
+            title=title,
+            description=description,
+            read_roles=_EVERY_ROLE,
+            write_roles=write_roles,
+        )
+    _ensure_hub_publications(session, key=key, identity=identity)
     session.flush()
     return identity
 
