@@ -193,26 +193,37 @@ def delete_object(
     return len(pks)
 
 
+_OBJECTS = StixObject.__table__  # type: ignore[attr-defined]
+
+
 def refresh_version_flags(session: Session, *, collection_id: str, object_ids: list[str]) -> None:
-    """Recompute is_first/is_latest for the given objects from what is stored."""
-    if not object_ids:
-        return
-    bounds = (
-        select(
-            StixObject.object_id,
-            func.min(StixObject.version_us),
-            func.max(StixObject.version_us),
+    """Recompute is_first/is_latest for the given objects from what is stored.
+
+    One set-based UPDATE per 500 ids with correlated MIN/MAX (Core, on the connection):
+    republishing thousands of network indicators must not cost one statement each.
+    """
+    other = _OBJECTS.alias("other")
+
+    def bound(aggregate: Any) -> Any:
+        return (
+            select(aggregate(other.c.version_us))
+            .where(
+                other.c.collection_id == _OBJECTS.c.collection_id,
+                other.c.object_id == _OBJECTS.c.object_id,
+            )
+            .scalar_subquery()
         )
-        .where(StixObject.collection_id == collection_id, StixObject.object_id.in_(object_ids))
-        .group_by(StixObject.object_id)
-    )
-    for object_id, first_us, last_us in session.execute(bounds).all():
-        session.execute(
-            update(StixObject)
-            .where(StixObject.collection_id == collection_id, StixObject.object_id == object_id)
+
+    for start in range(0, len(object_ids), 500):
+        session.connection().execute(
+            update(_OBJECTS)
+            .where(
+                _OBJECTS.c.collection_id == collection_id,
+                _OBJECTS.c.object_id.in_(object_ids[start : start + 500]),
+            )
             .values(
-                is_first=StixObject.version_us == first_us,
-                is_latest=StixObject.version_us == last_us,
+                is_first=_OBJECTS.c.version_us == bound(func.min),
+                is_latest=_OBJECTS.c.version_us == bound(func.max),
             )
         )
 
