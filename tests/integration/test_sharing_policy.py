@@ -12,9 +12,10 @@ from cityshield.db import session_scope
 from cityshield.dedup.canonical import canonical_ioc
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicator_id
 from cityshield.policy.anonymity import republished_id
+from cityshield.policy.document import PolicyError
 from cityshield.policy.engine import AUDIENCE_EXTENSION_ID
 from cityshield.policy.explain import explain_object
-from cityshield.policy.store import load_policy_files
+from cityshield.policy.store import active_policy, load_policy_files
 from tests.utils.server import TAXII, Hub, TestMember, submit
 from tests.utils.stix import fresh_ipv4, indicator
 
@@ -249,3 +250,21 @@ rules:
     with hub.client(author) as client:
         refused = client.get(f"../admin/policy/explain?object={obj['id']}&member={blocked.name}")
     assert refused.status_code == 403
+
+
+def test_bad_or_missing_policy_files_are_refused_whole(policy_hub: Hub, tmp_path: Path) -> None:
+    hub = policy_hub
+    apply_policy(hub, tmp_path, "version: 1\ndefault_marking: green\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\ndefault_marking: purple\n")
+    missing = tmp_path / "missing.yaml"
+    for paths, expected in (([bad], "bad.yaml:2"), ([missing], "missing.yaml:0")):
+        with session_scope(hub.engine) as session:
+            try:
+                load_policy_files(session, paths)
+            except PolicyError as exc:
+                assert expected in str(exc)
+            else:
+                raise AssertionError(f"{paths} was accepted")
+    with session_scope(hub.engine) as session:
+        assert active_policy(session).default_marking == "green", "the old policy stays"

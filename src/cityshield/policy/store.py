@@ -23,7 +23,8 @@ from cityshield.dedup.models import NetworkIOC
 from cityshield.policy.document import (
     DEFAULT_POLICY,
     PolicyDocument,
-    load_policies,
+    PolicyError,
+    PolicyProblem,
     parse_policies,
 )
 from cityshield.policy.engine import (
@@ -191,9 +192,19 @@ def recompute_audiences(session: Session, state: PolicyState) -> int:
 
 
 def load_policy_files(session: Session, paths: list[Path]) -> PolicyDocument:
-    """Parse, store and apply policy files (PolicyError lists every problem found)."""
-    document = load_policies(paths)  # reads every file; PolicyError lists all problems
-    sources = tuple((str(path), path.read_text()) for path in paths)
+    """Parse, store and apply policy files (PolicyError lists every problem found).
+
+    Each file is read once: what is stored is exactly the text that was checked."""
+    sources: list[tuple[str, str]] = []
+    unreadable: list[PolicyProblem] = []
+    for path in paths:
+        try:
+            sources.append((str(path), path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            unreadable.append(PolicyProblem(str(path), 0, f"cannot read the file: {exc}"))
+    if unreadable:
+        raise PolicyError(unreadable)
+    document = _parse_sources(tuple(sources))
     value = orjson.dumps([{"path": p, "text": t} for p, t in sources]).decode()
     setting = session.get(HubSetting, POLICY_SETTING)
     if setting is None:
