@@ -22,7 +22,7 @@ from bench.measure import Ingest, Read, client, ingest_interleaved, paged_read
 from bench.stix import IOC, reports
 from cityshield.db import session_scope
 from cityshield.dedup.context import NetworkContext
-from cityshield.dedup.models import NetworkIOC
+from cityshield.dedup.models import PendingIOC
 from cityshield.dedup.service import publish_pending
 from cityshield.policy.store import load_policy_files
 from cityshield.store.collections import NETWORK_ALIAS, SUBMISSIONS_ALIAS, collection_id_for
@@ -63,7 +63,7 @@ def publish_all(hub: Hub, context: NetworkContext) -> dict[str, Any]:
     nothing countable (only RED reports) are cleared without a publication, so calls are
     repeated while dirty IOCs remain, not until a call returns 0.
     """
-    dirty_query = select(func.count()).select_from(NetworkIOC).where(NetworkIOC.dirty)
+    dirty_query = select(func.count()).select_from(PendingIOC)
     with session_scope(hub.engine) as session:
         dirty = int(session.execute(dirty_query).scalar_one())
     published = calls = 0
@@ -98,7 +98,8 @@ def signed_ingest(
     same machine load; then ``publish_pending`` in-process over what ``submissions`` took.
 
     A share ``overlap`` of every envelope repeats IOCs another member already reported
-    (and the network view already published), upper-cased or with ``/32``.
+    (and the network view already published), upper-cased or with ``/32``. Both
+    collections start with the same number of objects, so the difference is dedup's alone.
     """
     rng = random.Random(seed)
     repeats = round(ENVELOPE * overlap)
@@ -114,6 +115,12 @@ def signed_ingest(
         for start in range(0, len(earlier), 5_000):
             store(hub, reporter, SUBMISSIONS, earlier[start : start + 5_000], context)
         publish_all(hub, context)  # those IOCs are in the network view before we start
+        # The plain collection holds as many objects, so both pay the same index depth.
+        same_size, _ = reports(
+            reporter, len(earlier), rng, repeats=[], recipients=[poster.identity_id]
+        )
+        for start in range(0, len(same_size), 5_000):
+            store(hub, reporter, plain, same_size[start : start + 5_000], context)
         bodies: dict[str, list[bytes]] = {"plain": [], "submissions": []}
         for i in range(2 * count):
             objects, _ = reports(

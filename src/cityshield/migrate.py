@@ -21,6 +21,6 @@ def alembic_config(url: str) -> Config:
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    with engine.connect() as connection:  # the migrations run in their own transaction
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -188,6 +188,43 @@ def test_sightings_corroborate(hub: Hub) -> None:
     assert ext["sighting_count"] == 1 and ext["report_count"] == 1
 
 
+def test_a_sighting_of_an_original_counts_for_its_ioc(hub: Hub) -> None:
+    reporter, sighter = hub.member(), hub.member()
+    pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
+    original = report(pattern)
+    submit(hub, reporter, original)
+    sighting = {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{uuid.uuid4()}",
+        "created": stamp(),
+        "modified": stamp(),
+        "sighting_of_ref": original["id"],
+        "object_marking_refs": [TLP_GREEN],
+    }
+    submit(hub, sighter, sighting)
+    ext = corroboration(network_version(hub, reporter, pattern))
+    assert (ext["member_count"], ext["sighting_count"]) == (2, 1)
+
+
+def test_deleting_an_original_withdraws_it_from_the_network_view(hub: Hub) -> None:
+    a, b, admin = hub.member(), hub.member(), hub.member(role="admin")
+    pattern = f"[domain-name:value = '{fresh_domain()}']"
+    kept, deleted = report(pattern), report(pattern)
+    submit(hub, a, kept)
+    submit(hub, b, deleted)
+    assert corroboration(network_version(hub, a, pattern))["member_count"] == 2
+    with hub.client(admin) as client:
+        response = client.delete(f"collections/submissions/objects/{deleted['id']}/")
+    assert response.status_code == 200, response.text
+    assert hub.publish_network() == 1, "the IOC the deleted original vouched for is republished"
+    after = corroboration(network_version(hub, a, pattern))
+    assert after["member_count"] == 1
+    assert after["contributing_refs"] == [kept["id"]]
+    submit(hub, b, deleted)  # the same original may come back, and counts again
+    assert corroboration(network_version(hub, a, pattern))["member_count"] == 2
+
+
 def test_ageing_revokes_stale_iocs_and_a_new_report_starts_a_new_indicator(hub: Hub) -> None:
     member = hub.member()
     pattern = f"[ipv4-addr:value = '{fresh_ip()}']"

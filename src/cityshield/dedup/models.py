@@ -3,11 +3,26 @@
 Corroboration is never stored as a number: it is always aggregated from contribution rows,
 so the view a member gets can be computed from only the contributions that member may see
 (a query over visible rows, not a post-filter of a stored total).
+
+Every envelope into ``submissions`` writes here inside its transaction, so the indexes are
+few and small: the canonical key is looked up by a 16-byte hash, a contribution is found
+from its original's row (``stix_pk``) rather than by an index on its object id, and IOCs
+waiting for publication are rows of a small queue table rather than a flag (and an
+index) on every IOC row.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -15,8 +30,12 @@ class NetworkIOC(SQLModel, table=True):
     """One real-world IOC, keyed by its canonical form; published as one hub indicator."""
 
     __tablename__ = "network_ioc"
+    __table_args__ = (Index("uq_network_ioc_key_digest", "key_digest", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
-    key_hash: str = Field(unique=True, max_length=64, description="sha256 of the canonical key")
+    key_digest: bytes = Field(
+        sa_column=Column(LargeBinary(16), nullable=False),
+        description="the first 16 bytes of the sha256 of the canonical key",
+    )
     key: str = Field(sa_column=Column(Text, nullable=False))
     indicator_id: str = Field(unique=True, max_length=100)
     generation: int = Field(
@@ -32,21 +51,31 @@ class NetworkIOC(SQLModel, table=True):
     expires_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     published_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    dirty: bool = Field(
-        default=True,
-        index=True,
-        description="its contributions changed since its network indicator was last published",
+
+
+class PendingIOC(SQLModel, table=True):
+    """An IOC whose contributions changed since its network indicator was last published.
+
+    A queue the publisher drains every fraction of a second, so it stays a few pages.
+    """
+
+    __tablename__ = "network_pending"
+    ioc_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("network_ioc.id", ondelete="CASCADE"), primary_key=True
+        )
     )
 
 
 class Contribution(SQLModel, table=True):
     """A member's report (an indicator) or sighting of a network IOC; latest version only."""
 
+    # Also the index of contributions by IOC (its leading column).
     __table_args__ = (UniqueConstraint("ioc_id", "object_id", name="uq_contribution_object"),)
     id: int | None = Field(default=None, primary_key=True)
-    ioc_id: int = Field(foreign_key="network_ioc.id", index=True, ondelete="CASCADE")
+    ioc_id: int = Field(foreign_key="network_ioc.id", ondelete="CASCADE")
     member_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
-    object_id: str = Field(max_length=300, index=True)
+    object_id: str = Field(max_length=300, description="found via stix_pk, not indexed")
     kind: str = Field(default="indicator", max_length=20)
     stix_pk: int | None = Field(
         default=None, foreign_key="stix_object.pk", index=True, ondelete="SET NULL"

@@ -14,19 +14,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from cityshield.dedup.aggregate import corroborate
 from cityshield.dedup.canonical import CanonicalIOC, canonical_ioc
 from cityshield.dedup.context import NetworkContext
-from cityshield.dedup.models import Contribution, NetworkIOC
+from cityshield.dedup.models import Contribution, NetworkIOC, PendingIOC
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
 from cityshield.policy import service as policy
 from cityshield.policy.engine import explicit_level
 from cityshield.policy.store import active_policy, record_version_sources
-from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
+from cityshield.store.collections import (
+    NETWORK_ALIAS,
+    SUBMISSIONS_ALIAS,
+    collection_id_for,
+    get_collection_by_alias,
+)
 from cityshield.store.models import StixObject
 from cityshield.store.service import lock_collection
 from cityshield.store.writer import Written, write_hub_objects
@@ -52,8 +57,22 @@ class _Report:
     revoked: bool
 
 
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+def key_digest(key: str) -> bytes:
+    """The indexed form of a canonical key: 128 bits of sha256 (collisions are out of
+    reach; the index stays a third of the size of the hex digest's)."""
+    return hashlib.sha256(key.encode()).digest()[:16]
+
+
+def _dialect(session: Session) -> Any:
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+def mark_pending(session: Session, ioc_ids: Iterable[int]) -> None:
+    """Queue IOCs for publication (idempotent)."""
+    rows = [{"ioc_id": ioc_id} for ioc_id in sorted(set(ioc_ids))]
+    if rows:
+        statement = _dialect(session).insert(PendingIOC).on_conflict_do_nothing()
+        session.execute(statement, rows)
 
 
 def record_contributions(session: Session, *, written: list[Written]) -> None:
@@ -96,8 +115,7 @@ def record_contributions(session: Session, *, written: list[Written]) -> None:
         previous = known.setdefault(report.object_id, [])
         touched |= _upsert(ioc_id, report, previous, changed, added)
     _save_contributions(session, changed=list(changed.values()), added=added)
-    if touched:
-        session.execute(update(NetworkIOC).where(NetworkIOC.id.in_(touched)).values(dirty=True))
+    mark_pending(session, touched)
 
 
 def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
@@ -122,32 +140,45 @@ def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
 
 
 def _ensure_iocs(session: Session, found: Iterable[CanonicalIOC], now: int) -> dict[str, int]:
-    """Insert-if-absent every IOC (concurrent writers of one key create one row); returns
-    canonical key -> IOC id."""
-    wanted = {ioc.key: ioc for ioc in found}
-    if not wanted:
-        return {}
-    rows = [
-        {
-            "key_hash": key_hash(ioc.key),
-            "key": ioc.key,
-            "indicator_id": network_indicator_id(ioc.key),
-            "observable_type": ioc.observable_type,
-            "value": ioc.value,
-            "pattern": ioc.pattern,
-            "state": "active",
-            "created_us": now // 1000 * 1000,
-        }
-        for ioc in wanted.values()
-    ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(NetworkIOC).on_conflict_do_nothing(index_elements=["key_hash"])
-    session.execute(statement, rows)
-    hashes = [row["key_hash"] for row in rows]
-    stored = session.execute(
-        select(NetworkIOC.key, NetworkIOC.id).where(NetworkIOC.key_hash.in_(hashes))
-    )
-    return {key: ioc_id for key, ioc_id in stored}
+    """Find or create every IOC; returns canonical key -> IOC id.
+
+    Known IOCs are looked up first, so only new ones pay for an insert; the insert is
+    insert-if-absent, so concurrent writers of one key still create one row (a key another
+    writer created in between is read back).
+    """
+    wanted = {key_digest(ioc.key): ioc for ioc in found}
+    ids = _ioc_ids(session, list(wanted))
+    missing = [wanted[h] for h in wanted if h not in ids]
+    if missing:
+        rows = [
+            {
+                "key_digest": key_digest(ioc.key),
+                "key": ioc.key,
+                "indicator_id": network_indicator_id(ioc.key),
+                "observable_type": ioc.observable_type,
+                "value": ioc.value,
+                "pattern": ioc.pattern,
+                "state": "active",
+                "created_us": now // 1000 * 1000,
+            }
+            for ioc in missing
+        ]
+        insert_new = _dialect(session).insert(NetworkIOC)
+        statement = insert_new.on_conflict_do_nothing(index_elements=["key_digest"])
+        session.execute(statement, rows)  # no RETURNING: it costs 3x the insert itself
+        ids.update(_ioc_ids(session, [row["key_digest"] for row in rows]))
+    return {wanted[h].key: ioc_id for h, ioc_id in ids.items()}
+
+
+def _ioc_ids(session: Session, hashes: list[bytes]) -> dict[bytes, int]:
+    """key_digest -> id of the IOCs already stored, in IN queries of at most 500."""
+    found: dict[bytes, int] = {}
+    for start in range(0, len(hashes), 500):
+        query = select(NetworkIOC.key_digest, NetworkIOC.id).where(
+            NetworkIOC.key_digest.in_(hashes[start : start + 500])
+        )
+        found.update({h: ioc_id for h, ioc_id in session.execute(query)})
+    return found
 
 
 def _ioc_for_reference(session: Session, ref: str) -> int | None:
@@ -158,8 +189,8 @@ def _ioc_for_reference(session: Session, ref: str) -> int | None:
     if by_network is not None:
         return int(by_network)
     by_original = session.execute(
-        select(Contribution.ioc_id)
-        .where(Contribution.object_id == ref, Contribution.kind == "indicator")
+        _of_originals([ref], Contribution.ioc_id)
+        .where(Contribution.kind == "indicator")
         .order_by(Contribution.version_us.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -167,6 +198,17 @@ def _ioc_for_reference(session: Session, ref: str) -> int | None:
 
 
 _CONTRIBUTIONS = Contribution.__table__  # type: ignore[attr-defined]
+_SUBMISSIONS = collection_id_for(SUBMISSIONS_ALIAS)
+
+
+def _of_originals(object_ids: list[str], *columns: Any) -> Any:
+    """Contributions of these originals, found through their rows in ``submissions`` (the
+    unique (collection, id, version) index), not through an index of their own."""
+    return (
+        select(*columns)
+        .join(StixObject, StixObject.pk == Contribution.stix_pk)
+        .where(StixObject.collection_id == _SUBMISSIONS, StixObject.object_id.in_(object_ids))
+    )
 
 
 def _contributions_by_object(
@@ -177,9 +219,7 @@ def _contributions_by_object(
     found: dict[str, list[dict[str, Any]]] = {}
     ordered = sorted(object_ids)
     for start in range(0, len(ordered), 500):
-        query = select(_CONTRIBUTIONS).where(
-            _CONTRIBUTIONS.c.object_id.in_(ordered[start : start + 500])
-        )
+        query = _of_originals(ordered[start : start + 500], *_CONTRIBUTIONS.columns)
         for row in session.execute(query).mappings():
             found.setdefault(row["object_id"], []).append(dict(row))
     return found
@@ -280,9 +320,7 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
     for ioc in iocs:
         rows = contributions.get(ioc.id or 0, [])
         if not rows and ioc.published_us is None:
-            ioc.dirty = False  # nothing countable, nothing ever published: nothing to say
-            session.add(ioc)
-            continue
+            continue  # nothing countable, nothing ever published: nothing to say
         summary = corroborate(
             rows,
             lifetime_us=context.lifetime_us(ioc.observable_type),
@@ -297,8 +335,8 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
         objects.append(build_network_indicator(ioc, summary, context=context, modified_us=modified))
         sources[ioc.indicator_id] = [c.stix_pk for c in rows if c.stix_pk is not None]
         ioc.state, ioc.expires_us, ioc.published_us = summary.state, summary.expires_us, modified
-        ioc.dirty = False
         session.add(ioc)
+    session.execute(delete(PendingIOC).where(PendingIOC.ioc_id.in_(ioc_ids)))
     if objects:
         stored = write_hub_objects(
             session, collection=network, objects=objects, kid=context.hub_kid
@@ -319,21 +357,27 @@ def _next_generation(ioc: NetworkIOC, now_us: int) -> None:
 
 
 def publish_pending(session: Session, *, context: NetworkContext, limit: int = 5000) -> int:
-    """Publish the IOCs marked dirty since the last run; returns how many.
+    """Publish the IOCs queued since the last run (:func:`mark_pending`); returns how many.
 
     The network collection lock is taken first, so concurrent publishers (several
     workers) take turns and never publish one change twice.
     """
     network = get_collection_by_alias(session, NETWORK_ALIAS)
     lock_collection(session, network.id)
-    due = (
-        session.execute(
-            select(NetworkIOC.id).where(NetworkIOC.dirty).order_by(NetworkIOC.id).limit(limit)
-        )
-        .scalars()
-        .all()
-    )
+    query = select(PendingIOC.ioc_id).order_by(PendingIOC.ioc_id).limit(limit)
+    due = session.execute(query).scalars().all()
     return publish(session, context=context, ioc_ids=list(due), now_us=now_micros()) if due else 0
+
+
+def withdraw_originals(session: Session, stix_pks: list[int]) -> None:
+    """Before originals are deleted: their contributions go with them and the IOCs they
+    vouched for are queued, so the network view stops counting them at the next publish.
+    (An older version left behind does not start contributing again: it was superseded.)"""
+    for start in range(0, len(stix_pks), 500):
+        chunk = stix_pks[start : start + 500]
+        vouched = select(Contribution.ioc_id).where(Contribution.stix_pk.in_(chunk)).distinct()
+        mark_pending(session, session.execute(vouched).scalars().all())
+        session.execute(delete(Contribution).where(Contribution.stix_pk.in_(chunk)))
 
 
 def refresh_for_key(session: Session, *, context: NetworkContext, kid: str) -> int:

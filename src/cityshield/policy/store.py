@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
-from cityshield.dedup.models import NetworkIOC
+from cityshield.dedup.models import NetworkIOC, PendingIOC
 from cityshield.policy.document import (
     DEFAULT_POLICY,
     PolicyDocument,
@@ -216,5 +216,6 @@ def load_policy_files(session: Session, paths: list[Path]) -> PolicyDocument:
     recompute_audiences(session, policy_state(session, document))
     # What counts in each network aggregate may have changed (groups, default marking):
     # republish every IOC. Until then reads already apply the new policy to stored versions.
-    session.execute(update(NetworkIOC).values(dirty=True))
+    session.execute(delete(PendingIOC))
+    session.execute(insert(PendingIOC).from_select(["ioc_id"], select(NetworkIOC.id)))
     return document

@@ -7,6 +7,7 @@ never skips or repeats an object.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -174,12 +175,19 @@ def get_manifest(
 
 
 def delete_object(
-    session: Session, *, caller: Caller, collection: Collection, object_id: str, filters: Filters
-) -> int:
-    """Delete the matching versions of an object (admin only); returns how many went.
+    session: Session,
+    *,
+    caller: Caller,
+    collection: Collection,
+    object_id: str,
+    filters: Filters,
+    before_delete: Callable[[Session, list[int]], None] | None = None,
+) -> list[int]:
+    """Delete the matching versions of an object (admin only); returns their row keys.
 
     The first/latest flags of what remains are recomputed in the same transaction so
-    ``match[version]`` stays right after a partial delete.
+    ``match[version]`` stays right after a partial delete. ``before_delete`` gets the row
+    keys first (the network view withdraws what deleted originals contributed).
     """
     policy.require_admin(caller)
     scoped = _with_id(filters, object_id)
@@ -188,9 +196,11 @@ def delete_object(
     if not pks:
         raise ObjectNotFound(f"No object {object_id!r} matching the filters in this collection.")
     lock_collection(session, collection.id)
+    if before_delete is not None:
+        before_delete(session, pks)
     session.execute(delete(StixObject).where(StixObject.pk.in_(pks)))  # type: ignore[union-attr]
     refresh_version_flags(session, collection_id=collection.id, object_ids=[object_id])
-    return len(pks)
+    return pks
 
 
 _OBJECTS = StixObject.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,77 @@
+"""Schema migrations keep what is stored: an IOC table written before the lean dedup
+indexes (0007) comes out with the same IOCs, their key digests, their pending state and
+the contributions that reference them (SQLite rebuilds the table to change it)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from cityshield.db import make_engine
+from cityshield.dedup.service import key_digest
+from cityshield.migrate import alembic_config
+from tests.conftest import BACKENDS, database_url
+
+IOCS = [
+    # (key, dirty): one published IOC, one waiting for publication
+    ("ipv4-addr:value=198.51.100.7", False),
+    ("domain-name:value=evil.example", True),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return database_url(request.param, request) or f"sqlite:///{tmp_path / 'hub.db'}"
+
+
+def test_0007_keeps_iocs_their_digests_and_what_is_pending(url: str) -> None:
+    config = alembic_config(url)
+    command.upgrade(config, "0006")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            for key, dirty in IOCS:
+                connection.execute(
+                    text(
+                        "INSERT INTO network_ioc (key_hash, key, indicator_id, generation, "
+                        "observable_type, pattern, state, created_us, dirty) VALUES (:h, :k, "
+                        ":i, 0, 'x', :k, 'active', 1, :d)"
+                    ),
+                    {
+                        "h": hashlib.sha256(key.encode()).hexdigest(),
+                        "k": key,
+                        "i": f"indicator--{key}",
+                        "d": dirty,
+                    },
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO contribution (ioc_id, object_id, kind, version_us, "
+                    "indicator_types, first_seen_us, last_seen_us, revoked) SELECT id, "
+                    "'indicator--1', 'indicator', 1, '', 1, 1, false FROM network_ioc"
+                )
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            stored = connection.execute(text("SELECT key, key_digest FROM network_ioc")).all()
+            contributions = connection.execute(text("SELECT count(*) FROM contribution")).scalar()
+            pending = connection.execute(
+                text("SELECT n.key FROM network_pending p JOIN network_ioc n ON n.id = p.ioc_id")
+            ).all()
+        assert {key: bytes(digest) for key, digest in stored} == {
+            key: key_digest(key) for key, _ in IOCS
+        }
+        assert [key for (key,) in pending] == [key for key, dirty in IOCS if dirty]
+        assert contributions == len(IOCS), "rebuilding the IOC table must not cascade"
+        command.downgrade(config, "0006")
+        with engine.connect() as connection:
+            back = connection.execute(text("SELECT key, key_hash, dirty FROM network_ioc")).all()
+        assert {key: (hex_hash, bool(dirty)) for key, hex_hash, dirty in back} == {
+            key: (hashlib.sha256(key.encode()).hexdigest(), dirty) for key, dirty in IOCS
+        }
+    finally:
+        engine.dispose()
