@@ -12,6 +12,7 @@ from alembic import command
 from sqlalchemy import text
 
 from cityshield.db import make_engine
+from cityshield.dedup.publish import network_indicator_id
 from cityshield.dedup.service import key_digest
 from cityshield.migrate import alembic_config
 from tests.conftest import BACKENDS, database_url
@@ -21,6 +22,7 @@ IOCS = [
     ("ipv4-addr:value=198.51.100.7", False),
     ("domain-name:value=evil.example", True),
 ]
+NEW = "url:value=http://evil.example/a"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -67,11 +69,23 @@ def test_0007_keeps_iocs_their_digests_and_what_is_pending(url: str) -> None:
         }
         assert [key for (key,) in pending] == [key for key, dirty in IOCS if dirty]
         assert contributions == len(IOCS), "rebuilding the IOC table must not cascade"
+        with engine.begin() as connection:  # created after 0007, not yet published
+            connection.execute(
+                text(
+                    "INSERT INTO network_ioc (key_digest, key, generation, observable_type, "
+                    "pattern, state, created_us) VALUES (:d, :k, 0, 'x', :k, 'active', 1)"
+                ),
+                {"d": key_digest(NEW), "k": NEW},
+            )
         command.downgrade(config, "0006")
         with engine.connect() as connection:
-            back = connection.execute(text("SELECT key, key_hash, dirty FROM network_ioc")).all()
-        assert {key: (hex_hash, bool(dirty)) for key, hex_hash, dirty in back} == {
-            key: (hashlib.sha256(key.encode()).hexdigest(), dirty) for key, dirty in IOCS
+            back = connection.execute(
+                text("SELECT key, key_hash, dirty, indicator_id FROM network_ioc")
+            ).all()
+        assert {key: (hex_hash, bool(dirty)) for key, hex_hash, dirty, _ in back} == {
+            key: (hashlib.sha256(key.encode()).hexdigest(), dirty)
+            for key, dirty in [*IOCS, (NEW, False)]
         }
+        assert {key: i for key, _, _, i in back}[NEW] == network_indicator_id(NEW)
     finally:
         engine.dispose()

@@ -37,7 +37,13 @@ class NetworkIOC(SQLModel, table=True):
         description="the first 16 bytes of the sha256 of the canonical key",
     )
     key: str = Field(sa_column=Column(Text, nullable=False))
-    indicator_id: str = Field(unique=True, max_length=100)
+    indicator_id: str | None = Field(
+        default=None,
+        unique=True,
+        max_length=100,
+        description="set when first published: the index entry is written by the publisher, "
+        "not by every ingest that creates an IOC",
+    )
     generation: int = Field(
         default=0,
         description="bumped when a revoked IOC is reported again: STIX forbids "

@@ -43,6 +43,8 @@ def build_network_indicator(
     ioc: NetworkIOC, corroboration: Corroboration, *, context: NetworkContext, modified_us: int
 ) -> dict[str, Any]:
     """The signed network indicator for ``ioc`` as of ``modified_us``."""
+    if ioc.indicator_id is None:
+        raise ValueError(f"IOC {ioc.key!r} has no network indicator id yet")
     extension: dict[str, Any] = {
         "extension_type": "property-extension",
         "member_count": corroboration.member_count,

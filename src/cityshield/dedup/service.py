@@ -68,10 +68,24 @@ def _dialect(session: Session) -> Any:
 
 
 def mark_pending(session: Session, ioc_ids: Iterable[int]) -> None:
-    """Queue IOCs for publication (idempotent)."""
+    """Queue IOCs for publication (idempotent).
+
+    An IOC already queued is re-marked with a no-op update rather than skipped: the update
+    locks the row, so a publisher dequeuing it concurrently (see :func:`publish`) waits for
+    this transaction and then counts its contributions. Skipping it could let the publisher
+    dequeue the IOC without seeing them, and they would never be published (PostgreSQL;
+    SQLite runs one writer at a time).
+
+    Lock order, writer and publisher alike: queue rows (in key order), then IOC rows. A
+    writer must queue before it inserts contributions, whose foreign keys share-lock the
+    IOC rows the publisher updates.
+    """
     rows = [{"ioc_id": ioc_id} for ioc_id in sorted(set(ioc_ids))]
     if rows:
-        statement = _dialect(session).insert(PendingIOC).on_conflict_do_nothing()
+        insert_rows = _dialect(session).insert(PendingIOC)
+        statement = insert_rows.on_conflict_do_update(
+            index_elements=["ioc_id"], set_={"ioc_id": insert_rows.excluded.ioc_id}
+        )
         session.execute(statement, rows)
 
 
@@ -114,8 +128,8 @@ def record_contributions(session: Session, *, written: list[Written]) -> None:
     for ioc_id, report in planned:
         previous = known.setdefault(report.object_id, [])
         touched |= _upsert(ioc_id, report, previous, changed, added)
+    mark_pending(session, touched)  # first: see mark_pending on lock order
     _save_contributions(session, changed=list(changed.values()), added=added)
-    mark_pending(session, touched)
 
 
 def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
@@ -154,7 +168,6 @@ def _ensure_iocs(session: Session, found: Iterable[CanonicalIOC], now: int) -> d
             {
                 "key_digest": key_digest(ioc.key),
                 "key": ioc.key,
-                "indicator_id": network_indicator_id(ioc.key),
                 "observable_type": ioc.observable_type,
                 "value": ioc.value,
                 "pattern": ioc.pattern,
@@ -307,8 +320,17 @@ def _save_contributions(
 
 def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], now_us: int) -> int:
     """Recompute the IOCs' corroboration and write a new signed network version of each
-    (one batch into the ``network`` collection); returns how many were published."""
+    (one batch into the ``network`` collection); returns how many were published.
+
+    The IOCs leave the pending queue *before* their contributions are read: a writer that
+    queued one of them meanwhile holds its queue row, so the dequeue waits for that writer
+    to commit and the read that follows sees its contributions (see :func:`mark_pending`).
+    """
     network = get_collection_by_alias(session, NETWORK_ALIAS)
+    queued = PendingIOC.ioc_id.in_(ioc_ids)
+    # Lock queue rows in key order, as mark_pending does, so the two never deadlock.
+    session.execute(select(PendingIOC.ioc_id).where(queued).order_by("ioc_id").with_for_update())
+    session.execute(delete(PendingIOC).where(queued))
     iocs = session.execute(select(NetworkIOC).where(NetworkIOC.id.in_(ioc_ids))).scalars().all()
     default_marking = active_policy(session).default_marking
     contributions: dict[int, list[Contribution]] = {}
@@ -329,6 +351,8 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
         )
         if ioc.state != "active" and summary.state == "active":
             _next_generation(ioc, now_us)
+        if ioc.indicator_id is None:
+            ioc.indicator_id = network_indicator_id(ioc.key, ioc.generation)
         modified = max(now_us // 1000 * 1000, (ioc.published_us or 0) + 1000)
         if ioc.benign_reason is None:
             ioc.benign_reason = context.allowlist.reason(ioc.observable_type, ioc.value)
@@ -336,7 +360,6 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
         sources[ioc.indicator_id] = [c.stix_pk for c in rows if c.stix_pk is not None]
         ioc.state, ioc.expires_us, ioc.published_us = summary.state, summary.expires_us, modified
         session.add(ioc)
-    session.execute(delete(PendingIOC).where(PendingIOC.ioc_id.in_(ioc_ids)))
     if objects:
         stored = write_hub_objects(
             session, collection=network, objects=objects, kid=context.hub_kid

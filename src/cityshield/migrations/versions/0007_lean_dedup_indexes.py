@@ -1,5 +1,5 @@
-"""lean dedup indexes: a 16-byte key digest, a pending queue instead of a dirty flag, no
-contribution indexes the lookups do not use
+"""lean dedup indexes: a 16-byte key digest, a pending queue instead of a dirty flag, the
+network indicator id set by the publisher, no contribution indexes the lookups do not use
 
 Every envelope into ``submissions`` writes network IOCs and contributions in its own
 transaction; each random-key index entry it adds dirties a page the commit must write.
@@ -10,6 +10,7 @@ Create Date: 2026-11-30 09:40:00
 """
 
 import hashlib
+import uuid
 from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
@@ -40,6 +41,7 @@ def upgrade() -> None:
     _fill("key_digest", lambda key: hashlib.sha256(key.encode()).digest()[:16])
     with op.batch_alter_table("network_ioc", schema=None) as batch_op:
         batch_op.alter_column("key_digest", existing_type=sa.LargeBinary(16), nullable=False)
+        batch_op.alter_column("indicator_id", existing_type=sa.String(100), nullable=True)
     op.create_index("uq_network_ioc_key_digest", "network_ioc", ["key_digest"], unique=True)
     with op.batch_alter_table("contribution", schema=None) as batch_op:
         batch_op.drop_index("ix_contribution_ioc_id")
@@ -61,8 +63,10 @@ def downgrade() -> None:
     op.execute(
         "UPDATE network_ioc SET dirty = true WHERE id IN (SELECT ioc_id FROM network_pending)"
     )
+    _name_unpublished()
     with op.batch_alter_table("network_ioc", schema=None) as batch_op:
         batch_op.alter_column("key_hash", existing_type=sa.String(64), nullable=False)
+        batch_op.alter_column("indicator_id", existing_type=sa.String(100), nullable=False)
         batch_op.create_unique_constraint("uq_network_ioc_key_hash", ["key_hash"])
         batch_op.create_index("ix_network_ioc_dirty", ["dirty"], unique=False)
     op.drop_table("network_pending")
@@ -77,3 +81,26 @@ def _fill(column: str, derive: Callable[[str], object]) -> None:
             sa.text(f"UPDATE network_ioc SET {column} = :value WHERE id = :id"),
             [{"value": derive(key), "id": ioc_id} for ioc_id, key in rows],
         )
+
+
+NETWORK_NAMESPACE = uuid.UUID("6f1c3a52-3d1e-4c55-9a0e-c1d5e1e5a003")  # dedup/publish.py
+
+
+def _name_unpublished() -> None:
+    """Give IOCs not yet published the id the publisher would give them (0006 needs one)."""
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text("SELECT id, key, generation FROM network_ioc WHERE indicator_id IS NULL")
+    ).all()
+    if rows:
+        bind.execute(
+            sa.text("UPDATE network_ioc SET indicator_id = :value WHERE id = :id"),
+            [
+                {"value": f"indicator--{uuid.uuid5(NETWORK_NAMESPACE, _name(key, gen))}", "id": i}
+                for i, key, gen in rows
+            ],
+        )
+
+
+def _name(key: str, generation: int) -> str:
+    return key if generation == 0 else f"{key}#{generation}"
