@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 
-from bench.hubs import network_context, objects_url, running_hub, store
+from bench.hubs import network_context, objects_url, running_hub, settle, store
 from bench.measure import Ingest, Read, client, ingest_interleaved, paged_read
 from bench.stix import IOC, reports
 from cityshield.db import session_scope
@@ -121,6 +121,7 @@ def signed_ingest(
         )
         for start in range(0, len(same_size), 5_000):
             store(hub, reporter, plain, same_size[start : start + 5_000], context)
+        settle(hub)
         bodies: dict[str, list[bytes]] = {"plain": [], "submissions": []}
         for i in range(2 * count):
             objects, _ = reports(
@@ -202,6 +203,7 @@ def policy_reads(
             load_policy_files(session, [path])
         fill = _fill(hub, members, context, rng, size=size, overlap=overlap, batch=batch)
         published = publish_all(hub, context)
+        settle(hub)
         reader = members[READER]
         with (
             client((reader.name, reader.token)) as as_member,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bench import ceilings, load, network
 from bench.goals import (
@@ -30,12 +30,12 @@ from bench.goals import (
     INGEST_TARGET,
     READ_TARGET,
 )
-from bench.hubs import databases, fill, objects_url, running_hub
+from bench.hubs import databases, fill, objects_url, running_hub, settle
 from bench.measure import PAGE, Ingest, Read, client, ingest, paged_read
 from bench.report import print_report
 from bench.servers import MEDALLION_COLLECTION, MEDALLION_USER, medallion_server
 from bench.stix import envelopes, signed_indicators
-from cityshield.db import is_postgres, session_scope
+from cityshield.db import session_scope
 from cityshield.store.collections import SUBMISSIONS_ALIAS, collection_id_for
 from cityshield.store.models import StixObject
 from cityshield.timefmt import format_date_added
@@ -153,9 +153,7 @@ def scale(plan: Plan, backend: str, url: str) -> list[dict[str, Any]]:
                 started = time.perf_counter()
                 added = size - stored
                 fill(hub, member, collection_id, added)
-                if is_postgres(hub.engine):
-                    with hub.engine.begin() as conn:  # autovacuum would, given time
-                        conn.execute(text("ANALYZE stix_object"))
+                settle(hub)
                 fill_s = time.perf_counter() - started
                 windows = read_windows(plan, http, hub, collection_id, size)
                 bodies = list(envelopes(signed_indicators(member, plan.ingest_envelopes * 500)))
