@@ -4,10 +4,12 @@ view is being published are never lost from it."""
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 import orjson
 
@@ -23,6 +25,22 @@ from tests.utils.server import TAXII, Hub, TestMember, submit
 from tests.utils.stix import envelope, indicator
 
 WRITERS, ENVELOPES, PER_ENVELOPE = 4, 8, 25
+
+
+def run_alongside(
+    workers: list[Callable[[], None]], background: Callable[[], None], done: threading.Event
+) -> None:
+    """Run ``workers`` in threads while ``background`` runs in another; set ``done`` when
+    the workers have finished, then wait for ``background`` to notice."""
+    threads = [threading.Thread(target=work) for work in workers]
+    behind = threading.Thread(target=background)
+    behind.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    done.set()
+    behind.join(timeout=120)
 
 
 def test_reader_following_added_after_sees_every_object_once(hub: Hub) -> None:
@@ -64,15 +82,7 @@ def test_reader_following_added_after_sees_every_object_once(hub: Hub) -> None:
                 else:
                     time.sleep(0.005)
 
-    threads = [threading.Thread(target=writer) for _ in range(WRITERS)]
-    read_thread = threading.Thread(target=reader)
-    read_thread.start()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    done.set()
-    read_thread.join(timeout=120)
+    run_alongside([writer] * WRITERS, reader, done)
     assert not errors
     assert len(posted) == WRITERS * ENVELOPES * PER_ENVELOPE
     assert len(seen) == len(set(seen)), "no object is served twice"
@@ -138,25 +148,12 @@ def test_reports_racing_the_publisher_all_reach_the_network_view(hub: Hub) -> No
             except Exception as exc:  # reported through the assertion below
                 errors.append(repr(exc))
 
-    threads = [threading.Thread(target=writer, args=(m, i)) for i, m in enumerate(members)]
-    publishing = threading.Thread(target=publisher)
-    publishing.start()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    done.set()
-    publishing.join(timeout=120)
+    writers = [functools.partial(writer, m, i) for i, m in enumerate(members)]
+    run_alongside(writers, publisher, done)
     assert not errors
     hub.publish_network()  # what was queued after the loop stopped
-    with hub.client(members[0]) as client:
-        for pattern, names in reporters.items():
-            object_id = network_indicator_id(canonical_ioc(pattern).key)
-            response = client.get(f"collections/network/objects/{object_id}/")
-            assert response.status_code == 200, response.text
-            (latest,) = response.json()["objects"]
-            counted = latest["extensions"][CORROBORATION_EXTENSION_ID]["member_count"]
-            assert counted == len(names), pattern
+    for pattern, names in reporters.items():
+        assert member_count(hub, members[0], pattern) == len(names), pattern
 
 
 def member_count(hub: Hub, member: TestMember, pattern: str) -> int:

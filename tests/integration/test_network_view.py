@@ -22,7 +22,7 @@ from cityshield.signing.registry import lift_quarantine, revoke_key
 from cityshield.signing.scheme import kid_for, verify_object
 from cityshield.timefmt import now_micros
 from tests.utils.server import TAXII, Hub, TestMember, start_hub, submit
-from tests.utils.stix import TLP_GREEN, envelope, fresh_ipv4, indicator, stamp
+from tests.utils.stix import envelope, fresh_ipv4, indicator, sighting, stamp
 
 HEADERS = {"Content-Type": TAXII}
 DAY_US = 86_400 * 1_000_000
@@ -172,17 +172,7 @@ def test_sightings_corroborate(hub: Hub) -> None:
     pattern = f"[url:value = 'http://{fresh_domain()}/login']"
     submit(hub, reporter, report(pattern))
     network_id = network_version(hub, reporter, pattern)["id"]
-    sighting = {
-        "type": "sighting",
-        "spec_version": "2.1",
-        "id": f"sighting--{uuid.uuid4()}",
-        "created": stamp(),
-        "modified": stamp(),
-        "sighting_of_ref": network_id,
-        "count": 3,
-        "object_marking_refs": [TLP_GREEN],
-    }
-    submit(hub, sighter, sighting)
+    submit(hub, sighter, sighting(network_id, count=3))
     ext = corroboration(network_version(hub, reporter, pattern))
     assert ext["member_count"] == 2
     assert ext["sighting_count"] == 1 and ext["report_count"] == 1
@@ -193,16 +183,7 @@ def test_a_sighting_of_an_original_counts_for_its_ioc(hub: Hub) -> None:
     pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
     original = report(pattern)
     submit(hub, reporter, original)
-    sighting = {
-        "type": "sighting",
-        "spec_version": "2.1",
-        "id": f"sighting--{uuid.uuid4()}",
-        "created": stamp(),
-        "modified": stamp(),
-        "sighting_of_ref": original["id"],
-        "object_marking_refs": [TLP_GREEN],
-    }
-    submit(hub, sighter, sighting)
+    submit(hub, sighter, sighting(original["id"]))
     ext = corroboration(network_version(hub, reporter, pattern))
     assert (ext["member_count"], ext["sighting_count"]) == (2, 1)
 

@@ -55,6 +55,20 @@ def indicator(
     return obj
 
 
+def sighting(of: str, **extra: Any) -> dict[str, Any]:
+    """A TLP:GREEN sighting of the object ``of`` (a network indicator or an original)."""
+    return {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{uuid.uuid4()}",
+        "created": stamp(),
+        "modified": stamp(),
+        "sighting_of_ref": of,
+        "object_marking_refs": [TLP_GREEN],
+        **extra,
+    }
+
+
 def envelope(*objects: dict[str, Any]) -> dict[str, Any]:
     return {"objects": list(objects)}
 
