@@ -144,6 +144,41 @@ def test_reload_recomputes_and_tightening_applies_at_once(policy_hub: Hub, tmp_p
     assert versions.status_code == 404
 
 
+def test_viewers_seeing_different_reports_get_their_own_variants(
+    policy_hub: Hub, tmp_path: Path
+) -> None:
+    """Three viewers, each seeing a different part of one network version, read it in
+    turn (twice): signed variants are cached, and a cached one must never be served to a
+    viewer whose visible reports differ."""
+    hub = policy_hub
+    apply_policy(hub, tmp_path, "version: 1\ndefault_marking: amber\n")
+    g = uuid.uuid4().hex[:6]
+    north, west, south = (hub.member(groups=[f"{side}-{g}"]) for side in ("n", "w", "s"))
+    pattern = f"[ipv4-addr:value = '{fresh_ipv4()}']"
+    green, amber_north, amber_west = (
+        marked(GREEN, pattern=pattern),
+        marked(AMBER, pattern=pattern),
+        marked(AMBER, pattern=pattern),
+    )
+    submit(hub, south, green)
+    submit(hub, north, amber_north)
+    submit(hub, west, amber_west)
+    network_id = network_indicator_id(canonical_ioc(pattern).key)
+    expected = {
+        north.name: sorted([green["id"], amber_north["id"]]),
+        west.name: sorted([green["id"], amber_west["id"]]),
+        south.name: [green["id"]],
+    }
+    for _ in range(2):
+        for viewer in (north, west, south):
+            with hub.client(viewer) as client:
+                response = client.get(f"collections/network/objects/{network_id}/")
+            (obj,) = response.json()["objects"]
+            ext = obj["extensions"][CORROBORATION_EXTENSION_ID]
+            assert sorted(ext["contributing_refs"]) == expected[viewer.name], viewer.name
+            assert ext["member_count"] == len(expected[viewer.name])
+
+
 def test_network_counts_only_what_the_viewer_may_see(policy_hub: Hub, tmp_path: Path) -> None:
     hub = policy_hub
     apply_policy(hub, tmp_path, "version: 1\ndefault_marking: amber\n")

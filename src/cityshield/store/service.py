@@ -15,7 +15,7 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlmodel import Session
 
 from cityshield.dedup.context import NetworkContext
-from cityshield.dedup.variants import variant_body
+from cityshield.dedup.variants import variant_bodies
 from cityshield.errors import CollectionNotFound, ObjectNotFound
 from cityshield.policy import service as policy
 from cityshield.policy.caller import Caller
@@ -110,18 +110,13 @@ def list_objects(
         StixObject.date_added_us,
     )
     page = _keyset_page(session, filters.apply(query), filters)
+    withheld = [(object_id, version) for body, object_id, version, _ in page.rows if body is None]
+    variants = variant_bodies(session, caller=caller, context=network, versions=withheld)
     rows: list[tuple[Any, ...]] = []
     for body, object_id, version_us, added_us in page.rows:
-        if body is None:
-            body = variant_body(
-                session,
-                caller=caller,
-                context=network,
-                object_id=object_id,
-                version_us=version_us,
-            )
-        if body is not None:
-            rows.append((body, added_us))
+        shown = body if body is not None else variants.get((object_id, version_us))
+        if shown is not None:
+            rows.append((shown, added_us))
     return Page(rows=rows, more=page.more, next=page.next)
 
 
