@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from cityshield.bulk import insert_rows
 from cityshield.dedup.aggregate import corroborate
 from cityshield.dedup.canonical import CanonicalIOC, canonical_ioc
 from cityshield.dedup.context import NetworkContext
@@ -306,7 +307,7 @@ def _save_contributions(
 ) -> None:
     """Write the batch's contribution changes with two executemany statements."""
     if added:
-        session.execute(insert(_CONTRIBUTIONS), added)
+        insert_rows(session, _CONTRIBUTIONS, added)
     if changed:
         statement = (
             update(_CONTRIBUTIONS)

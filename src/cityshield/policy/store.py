@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
+from cityshield.bulk import insert_rows
 from cityshield.dedup.models import NetworkIOC, PendingIOC
 from cityshield.policy.document import (
     DEFAULT_POLICY,
@@ -42,6 +43,7 @@ from cityshield.store.models import Collection, HubSetting, Member, MemberGroup,
 
 POLICY_SETTING = "policy"
 _BATCH = 1000
+_AUDIENCE = Audience.__table__  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=8)
@@ -142,16 +144,14 @@ def write_audience(session: Session, state: PolicyState, items: Iterable[StoredI
             {"stix_pk": pk, "principal": principal, "allow": allow}
             for principal, allow in state.rows(decision, submitter_id)
         )
-    if rows:
-        session.execute(insert(Audience), rows)
+    insert_rows(session, _AUDIENCE, rows)
     write_public_audience(session, public)
 
 
 def write_public_audience(session: Session, pks: Iterable[int]) -> None:
     """Hub publications meant for every member (its identity, extension-definitions)."""
     rows = [{"stix_pk": pk, "principal": EVERYONE, "allow": True} for pk in pks]
-    if rows:
-        session.execute(insert(Audience), rows)
+    insert_rows(session, _AUDIENCE, rows)
 
 
 def record_version_sources(session: Session, sources: dict[int, list[int]]) -> None:

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlmodel import Session
 
+from cityshield.bulk import insert_rows
 from cityshield.store.models import Collection, StixObject
 from cityshield.store.service import lock_collection, refresh_version_flags
 from cityshield.store.validation import validate_object
 from cityshield.timefmt import format_timestamp, now_micros, parse_timestamp
+
+_OBJECTS = StixObject.__table__  # type: ignore[attr-defined]
 
 Validator = Callable[[Any], str | None]
 _IN_CHUNK = 500
@@ -143,7 +146,7 @@ def write_candidates(
     if not rows:
         return
     _set_flags_for_new_ids(rows, existing)
-    session.execute(insert(StixObject), rows)
+    insert_rows(session, _OBJECTS, rows)
     pks = _pks_by_date_added(session, collection.id, rows[0]["date_added_us"], added_us - 1)
     result.written.extend(
         Written(c.obj, pk, row["date_added_us"], submitter_id, c.kid)
