@@ -122,7 +122,9 @@ def record_contributions(session: Session, *, written: list[Written]) -> None:
         if (ioc_id := _ioc_for_reference(session, target)) is not None
     ]
     planned = [(iocs[r.ioc_key], r) for r in reports] + sighting_reports
-    known = _contributions_by_object(session, {r.object_id for _, r in planned})
+    # An original whose id was new to the collection has no contributions yet.
+    stored_before = {r.object_id for _, r in planned if not r.written.new_object}
+    known = _contributions_by_object(session, stored_before)
     touched: set[int] = set()
     changed: dict[int, dict[str, Any]] = {}
     added: list[dict[str, Any]] = []

@@ -46,6 +46,7 @@ class Written:
     date_added_us: int
     submitter_id: int | None
     kid: str | None
+    new_object: bool = False  # no version of this id was in the collection before
 
 
 @dataclass
@@ -108,6 +109,7 @@ def write_candidates(
     stored (id, version) are successes without a new row."""
     high_water = lock_collection(session, collection.id)
     existing = _existing_versions(session, collection.id, {c.object_id for c in candidates})
+    known_before = set(existing)
     added_us = max(now_micros(), high_water + 1)
     rows: list[dict[str, Any]] = []
     new: list[Candidate] = []
@@ -149,7 +151,9 @@ def write_candidates(
     insert_rows(session, _OBJECTS, rows)
     pks = _pks_by_date_added(session, collection.id, rows[0]["date_added_us"], added_us - 1)
     result.written.extend(
-        Written(c.obj, pk, row["date_added_us"], submitter_id, c.kid)
+        Written(
+            c.obj, pk, row["date_added_us"], submitter_id, c.kid, c.object_id not in known_before
+        )
         for c, pk, row in zip(new, pks, rows, strict=True)
     )
     seen_before = [oid for oid, versions in existing.items() if len(versions) > 1]
