@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 
@@ -35,3 +36,10 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
         for row in rows:
             copy.write_row([row[name] for name in names])
+
+
+def conflict_insert(session: Session, model: Any) -> Any:
+    """An INSERT for ``model`` that takes ``on_conflict_do_nothing/do_update`` (both
+    dialects spell ON CONFLICT the same way; SQLAlchemy builds it per dialect)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)

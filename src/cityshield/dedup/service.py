@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from cityshield.bulk import insert_rows
+from cityshield.bulk import conflict_insert, insert_rows
 from cityshield.dedup.aggregate import corroborate
 from cityshield.dedup.canonical import CanonicalIOC, canonical_ioc
 from cityshield.dedup.context import NetworkContext
-from cityshield.dedup.models import Contribution, NetworkIOC, PendingIOC
+from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
+from cityshield.dedup.queue import dequeue, due, mark_pending
 from cityshield.policy import service as policy
 from cityshield.policy.engine import explicit_level
 from cityshield.policy.store import active_policy, record_version_sources
@@ -62,32 +62,6 @@ def key_digest(key: str) -> bytes:
     """The indexed form of a canonical key: 128 bits of sha256 (collisions are out of
     reach; the index stays a third of the size of the hex digest's)."""
     return hashlib.sha256(key.encode()).digest()[:16]
-
-
-def _dialect(session: Session) -> Any:
-    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-
-
-def mark_pending(session: Session, ioc_ids: Iterable[int]) -> None:
-    """Queue IOCs for publication (idempotent).
-
-    An IOC already queued is re-marked with a no-op update rather than skipped: the update
-    locks the row, so a publisher dequeuing it concurrently (see :func:`publish`) waits for
-    this transaction and then counts its contributions. Skipping it could let the publisher
-    dequeue the IOC without seeing them, and they would never be published (PostgreSQL;
-    SQLite runs one writer at a time).
-
-    Lock order, writer and publisher alike: queue rows (in key order), then IOC rows. A
-    writer must queue before it inserts contributions, whose foreign keys share-lock the
-    IOC rows the publisher updates.
-    """
-    rows = [{"ioc_id": ioc_id} for ioc_id in sorted(set(ioc_ids))]
-    if rows:
-        insert_rows = _dialect(session).insert(PendingIOC)
-        statement = insert_rows.on_conflict_do_update(
-            index_elements=["ioc_id"], set_={"ioc_id": insert_rows.excluded.ioc_id}
-        )
-        session.execute(statement, rows)
 
 
 def record_contributions(session: Session, *, written: list[Written]) -> None:
@@ -131,7 +105,7 @@ def record_contributions(session: Session, *, written: list[Written]) -> None:
     for ioc_id, report in planned:
         previous = known.setdefault(report.object_id, [])
         touched |= _upsert(ioc_id, report, previous, changed, added)
-    mark_pending(session, touched)  # first: see mark_pending on lock order
+    mark_pending(session, touched)  # before contributions: see dedup.queue on lock order
     _save_contributions(session, changed=list(changed.values()), added=added)
 
 
@@ -179,7 +153,7 @@ def _ensure_iocs(session: Session, found: Iterable[CanonicalIOC], now: int) -> d
             }
             for ioc in missing
         ]
-        insert_new = _dialect(session).insert(NetworkIOC)
+        insert_new = conflict_insert(session, NetworkIOC)
         statement = insert_new.on_conflict_do_nothing(index_elements=["key_digest"])
         session.execute(statement, rows)  # no RETURNING: it costs 3x the insert itself
         ids.update(_ioc_ids(session, [row["key_digest"] for row in rows]))
@@ -325,15 +299,10 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
     """Recompute the IOCs' corroboration and write a new signed network version of each
     (one batch into the ``network`` collection); returns how many were published.
 
-    The IOCs leave the pending queue *before* their contributions are read: a writer that
-    queued one of them meanwhile holds its queue row, so the dequeue waits for that writer
-    to commit and the read that follows sees its contributions (see :func:`mark_pending`).
+    The IOCs leave the queue *before* their contributions are read (see dedup.queue).
     """
     network = get_collection_by_alias(session, NETWORK_ALIAS)
-    queued = PendingIOC.ioc_id.in_(ioc_ids)
-    # Lock queue rows in key order, as mark_pending does, so the two never deadlock.
-    session.execute(select(PendingIOC.ioc_id).where(queued).order_by("ioc_id").with_for_update())
-    session.execute(delete(PendingIOC).where(queued))
+    dequeue(session, ioc_ids)
     iocs = session.execute(select(NetworkIOC).where(NetworkIOC.id.in_(ioc_ids))).scalars().all()
     default_marking = active_policy(session).default_marking
     contributions: dict[int, list[Contribution]] = {}
@@ -383,16 +352,15 @@ def _next_generation(ioc: NetworkIOC, now_us: int) -> None:
 
 
 def publish_pending(session: Session, *, context: NetworkContext, limit: int = 5000) -> int:
-    """Publish the IOCs queued since the last run (:func:`mark_pending`); returns how many.
+    """Publish the IOCs queued since the last run; returns how many.
 
     The network collection lock is taken first, so concurrent publishers (several
     workers) take turns and never publish one change twice.
     """
     network = get_collection_by_alias(session, NETWORK_ALIAS)
     lock_collection(session, network.id)
-    query = select(PendingIOC.ioc_id).order_by(PendingIOC.ioc_id).limit(limit)
-    due = session.execute(query).scalars().all()
-    return publish(session, context=context, ioc_ids=list(due), now_us=now_micros()) if due else 0
+    waiting = due(session, limit)
+    return publish(session, context=context, ioc_ids=waiting, now_us=now_micros()) if waiting else 0
 
 
 def withdraw_originals(session: Session, stix_pks: list[int]) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
 from cityshield.bulk import insert_rows
-from cityshield.dedup.models import NetworkIOC, PendingIOC
+from cityshield.dedup.queue import mark_all_pending
 from cityshield.policy.document import (
     DEFAULT_POLICY,
     PolicyDocument,
@@ -216,6 +216,5 @@ def load_policy_files(session: Session, paths: list[Path]) -> PolicyDocument:
     recompute_audiences(session, policy_state(session, document))
     # What counts in each network aggregate may have changed (groups, default marking):
     # republish every IOC. Until then reads already apply the new policy to stored versions.
-    session.execute(delete(PendingIOC))
-    session.execute(insert(PendingIOC).from_select(["ioc_id"], select(NetworkIOC.id)))
+    mark_all_pending(session)
     return document

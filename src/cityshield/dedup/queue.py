@@ -1,0 +1,67 @@
+"""The publication queue: IOCs whose contributions changed since their network indicator
+was last published (``network_pending``). Writers queue, the publisher dequeues.
+
+A report must never be lost between the two, and the two must never deadlock:
+
+* Writers *re-mark* an IOC that is already queued with a no-op upsert instead of skipping
+  it. The update locks the queue row, so a publisher dequeuing that IOC concurrently waits
+  for the writer to commit and then counts its report. Skipping it could let the publisher
+  dequeue the IOC without seeing the report, which would then never be published.
+* The publisher dequeues *before* it reads contributions, so the read that follows a wait
+  sees what the writer committed.
+* Everyone locks queue rows in key order, and before IOC rows: a writer queues before it
+  inserts contributions (whose foreign keys share-lock the IOC rows the publisher updates).
+
+This matters on PostgreSQL; SQLite runs one writer at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, select, true
+from sqlmodel import Session
+
+from cityshield.bulk import conflict_insert
+from cityshield.dedup.models import NetworkIOC, PendingIOC
+
+
+def _upsert(session: Session) -> tuple[Any, dict[str, Any]]:
+    """INSERT into the queue, and the update that re-marks (and so locks) rows already there."""
+    statement = conflict_insert(session, PendingIOC)
+    return statement, {"ioc_id": statement.excluded.ioc_id}
+
+
+def mark_pending(session: Session, ioc_ids: Iterable[int]) -> None:
+    """Queue these IOCs for publication (idempotent)."""
+    rows = [{"ioc_id": ioc_id} for ioc_id in sorted(set(ioc_ids))]
+    if rows:
+        statement, remark = _upsert(session)
+        session.execute(
+            statement.on_conflict_do_update(index_elements=["ioc_id"], set_=remark), rows
+        )
+
+
+def mark_all_pending(session: Session) -> None:
+    """Queue every IOC (after a policy change, what counts in each aggregate may differ)."""
+    statement, remark = _upsert(session)
+    every = select(NetworkIOC.id).where(true()).order_by(NetworkIOC.id)  # WHERE: SQLite syntax
+    session.execute(
+        statement.from_select(["ioc_id"], every).on_conflict_do_update(
+            index_elements=["ioc_id"], set_=remark
+        )
+    )
+
+
+def due(session: Session, limit: int) -> list[int]:
+    """Up to ``limit`` queued IOCs, in key order."""
+    query = select(PendingIOC.ioc_id).order_by(PendingIOC.ioc_id).limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def dequeue(session: Session, ioc_ids: list[int]) -> None:
+    """Take these IOCs off the queue, waiting for any writer still queueing one of them."""
+    queued = PendingIOC.ioc_id.in_(ioc_ids)
+    session.execute(select(PendingIOC.ioc_id).where(queued).order_by("ioc_id").with_for_update())
+    session.execute(delete(PendingIOC).where(queued))
