@@ -57,18 +57,18 @@ rules:
 
 
 def publish_all(hub: Hub, context: NetworkContext) -> dict[str, Any]:
-    """Run ``publish_pending`` in-process, as serve's loop does, until nothing is dirty.
+    """Run ``publish_pending`` in-process, as serve's loop does, until the queue is empty.
 
     Returns the network indicators published per second of ``publish_pending``. IOCs with
     nothing countable (only RED reports) are cleared without a publication, so calls are
-    repeated while dirty IOCs remain, not until a call returns 0.
+    repeated while queued IOCs remain, not until a call returns 0.
     """
-    dirty_query = select(func.count()).select_from(PendingIOC)
+    queued_query = select(func.count()).select_from(PendingIOC)
     with session_scope(hub.engine) as session:
-        dirty = int(session.execute(dirty_query).scalar_one())
+        queued = int(session.execute(queued_query).scalar_one())
     published = calls = 0
     seconds = 0.0
-    remaining = dirty
+    remaining = queued
     while remaining and calls < 1000:
         start = time.perf_counter()
         with session_scope(hub.engine) as session:
@@ -76,9 +76,9 @@ def publish_all(hub: Hub, context: NetworkContext) -> dict[str, Any]:
         seconds += time.perf_counter() - start
         calls += 1
         with session_scope(hub.engine) as session:
-            remaining = int(session.execute(dirty_query).scalar_one())
+            remaining = int(session.execute(queued_query).scalar_one())
     return {
-        "dirty_iocs": dirty,
+        "queued_iocs": queued,
         "published": published,
         "calls": calls,
         "seconds": round(seconds, 3),
