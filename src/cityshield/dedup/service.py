@@ -388,14 +388,14 @@ def refresh_for_key(session: Session, *, context: NetworkContext, kid: str) -> i
         .scalars()
         .all()
     )
-    return publish(session, context=context, ioc_ids=list(ioc_ids), now_us=now_micros())
+    return _publish_in_batches(session, context, list(ioc_ids), now_micros())
 
 
 def age_network(session: Session, *, context: NetworkContext, now_us: int | None = None) -> int:
     """Republish, as revoked, active IOCs whose every contribution has expired; returns the
     count. Run periodically so firewalls stop blocking stale addresses."""
     now = now_us or now_micros()
-    due = (
+    expired = (
         session.execute(
             select(NetworkIOC.id).where(
                 NetworkIOC.state == "active",
@@ -406,4 +406,14 @@ def age_network(session: Session, *, context: NetworkContext, now_us: int | None
         .scalars()
         .all()
     )
-    return publish(session, context=context, ioc_ids=list(due), now_us=now) if due else 0
+    return _publish_in_batches(session, context, list(expired), now)
+
+
+def _publish_in_batches(
+    session: Session, context: NetworkContext, ioc_ids: list[int], now_us: int
+) -> int:
+    """:func:`publish` a list of any length (SQLite binds at most 32,766 values a query)."""
+    return sum(
+        publish(session, context=context, ioc_ids=ioc_ids[start : start + 5000], now_us=now_us)
+        for start in range(0, len(ioc_ids), 5000)
+    )

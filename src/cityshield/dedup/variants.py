@@ -89,7 +89,7 @@ def variant_bodies(
             caller.default_marking,
             lifetime_us,
             tuple(getattr(ioc, name) for name in _PUBLISHED_FIELDS),
-            tuple(sorted(tuple(row) for row in rows)),
+            tuple(tuple(row) for row in sorted(rows, key=lambda row: row.id)),
         )
         body = _CACHE.get(key)
         if body is None:
