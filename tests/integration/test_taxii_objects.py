@@ -30,7 +30,8 @@ def test_objects_are_served_exactly_as_submitted(hub: Hub) -> None:
     original = (
         '{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-'
         '98ee46b3cd3f","created":"2026-11-20T09:15:00.000Z","modified":"2026-11-20T09:15:00.000Z",'
-        '"name":"caf\\u00e9 \U0001f600","pattern":"[ipv4-addr:value = \'198.51.100.7\']",'
+        '"name":"caf\\u00e9 \U0001f600 \\\\ \\t \\n \\" \\\\N",'
+        '"pattern":"[ipv4-addr:value = \'198.51.100.7\']",'
         '"pattern_type":"stix","valid_from":"2026-11-20T09:15:00Z","confidence":80,'
         '"x_city_note":{"nested":[1,2.5,true,null]}}'
     )
