@@ -10,11 +10,24 @@ statement, they go in as before.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
+
+from cityshield.db import is_postgres
+
+T = TypeVar("T")
+IN_LIST = 500
+"""Values bound in one IN list: far below SQLite's 32,766 and cheap to plan."""
+
+
+def chunks(items: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -25,7 +38,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     """
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session.get_bind()):
         session.execute(insert(table), rows)
         return
     names = list(rows[0])
@@ -41,5 +54,5 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 def conflict_insert(session: Session, model: Any) -> Any:
     """An INSERT for ``model`` that takes ``on_conflict_do_nothing/do_update`` (both
     dialects spell ON CONFLICT the same way; SQLAlchemy builds it per dialect)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = postgresql if is_postgres(session.get_bind()) else sqlite
     return dialect.insert(model)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlmodel import Session
 
-from cityshield.bulk import conflict_insert, insert_rows
+from cityshield.bulk import chunks, conflict_insert, insert_rows
 from cityshield.dedup.aggregate import corroborate
 from cityshield.dedup.canonical import CanonicalIOC, canonical_ioc
 from cityshield.dedup.context import NetworkContext
@@ -163,10 +163,8 @@ def _ensure_iocs(session: Session, found: Iterable[CanonicalIOC], now: int) -> d
 def _ioc_ids(session: Session, hashes: list[bytes]) -> dict[bytes, int]:
     """key_digest -> id of the IOCs already stored, in IN queries of at most 500."""
     found: dict[bytes, int] = {}
-    for start in range(0, len(hashes), 500):
-        query = select(NetworkIOC.key_digest, NetworkIOC.id).where(
-            NetworkIOC.key_digest.in_(hashes[start : start + 500])
-        )
+    for chunk in chunks(hashes):
+        query = select(NetworkIOC.key_digest, NetworkIOC.id).where(NetworkIOC.key_digest.in_(chunk))
         found.update({h: ioc_id for h, ioc_id in session.execute(query)})
     return found
 
@@ -207,9 +205,8 @@ def _contributions_by_object(
     """Existing contributions of these originals as plain dicts, in a few IN queries (ORM
     instances cost more than the rest of dedup together at 500 objects an envelope)."""
     found: dict[str, list[dict[str, Any]]] = {}
-    ordered = sorted(object_ids)
-    for start in range(0, len(ordered), 500):
-        query = _of_originals(ordered[start : start + 500], *_CONTRIBUTIONS.columns)
+    for chunk in chunks(sorted(object_ids)):
+        query = _of_originals(list(chunk), *_CONTRIBUTIONS.columns)
         for row in session.execute(query).mappings():
             found.setdefault(row["object_id"], []).append(dict(row))
     return found
@@ -367,8 +364,7 @@ def withdraw_originals(session: Session, stix_pks: list[int]) -> None:
     """Before originals are deleted: their contributions go with them and the IOCs they
     vouched for are queued, so the network view stops counting them at the next publish.
     (An older version left behind does not start contributing again: it was superseded.)"""
-    for start in range(0, len(stix_pks), 500):
-        chunk = stix_pks[start : start + 500]
+    for chunk in chunks(stix_pks):
         vouched = select(Contribution.ioc_id).where(Contribution.stix_pk.in_(chunk)).distinct()
         mark_pending(session, session.execute(vouched).scalars().all())
         session.execute(delete(Contribution).where(Contribution.stix_pk.in_(chunk)))
@@ -414,6 +410,6 @@ def _publish_in_batches(
 ) -> int:
     """:func:`publish` a list of any length (SQLite binds at most 32,766 values a query)."""
     return sum(
-        publish(session, context=context, ioc_ids=ioc_ids[start : start + 5000], now_us=now_us)
-        for start in range(0, len(ioc_ids), 5000)
+        publish(session, context=context, ioc_ids=list(batch), now_us=now_us)
+        for batch in chunks(ioc_ids, 5000)
     )

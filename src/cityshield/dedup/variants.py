@@ -24,6 +24,7 @@ import orjson
 from sqlalchemy import select
 from sqlmodel import Session
 
+from cityshield.bulk import chunks
 from cityshield.dedup.aggregate import corroborate
 from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.models import NetworkIOC
@@ -33,8 +34,6 @@ from cityshield.policy.caller import Caller
 
 Version = tuple[str, int]
 """(network indicator id, version in epoch microseconds)"""
-
-_CHUNK = 500
 
 
 class _SignedVariants:
@@ -121,8 +120,7 @@ rows)."""
 
 def _iocs_by_indicator(session: Session, indicator_ids: list[str]) -> dict[str, NetworkIOC]:
     found: dict[str, NetworkIOC] = {}
-    for start in range(0, len(indicator_ids), _CHUNK):
-        chunk = indicator_ids[start : start + _CHUNK]
+    for chunk in chunks(indicator_ids):
         query = select(NetworkIOC).where(NetworkIOC.indicator_id.in_(chunk))
         found.update({ioc.indicator_id: ioc for ioc in session.execute(query).scalars()})
     return found
@@ -132,8 +130,8 @@ def _visible_contributions(
     session: Session, caller: Caller, ioc_ids: list[int]
 ) -> dict[int, list[Any]]:
     found: dict[int, list[Any]] = defaultdict(list)
-    for start in range(0, len(ioc_ids), _CHUNK):
-        query = policy.counted_contributions(ioc_ids[start : start + _CHUNK], caller)
+    for chunk in chunks(ioc_ids):
+        query = policy.counted_contributions(list(chunk), caller)
         for row in session.execute(query):
             found[row.ioc_id].append(row)
     return found
