@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select, update
 from sqlmodel import Session
 
+from cityshield.bulk import chunks
 from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.variants import variant_bodies
 from cityshield.errors import CollectionNotFound, ObjectNotFound
@@ -219,12 +220,12 @@ def refresh_version_flags(session: Session, *, collection_id: str, object_ids: l
             .scalar_subquery()
         )
 
-    for start in range(0, len(object_ids), 500):
+    for chunk in chunks(object_ids):
         session.connection().execute(
             update(_OBJECTS)
             .where(
                 _OBJECTS.c.collection_id == collection_id,
-                _OBJECTS.c.object_id.in_(object_ids[start : start + 500]),
+                _OBJECTS.c.object_id.in_(chunk),
             )
             .values(
                 is_first=_OBJECTS.c.version_us == bound(func.min),

@@ -14,7 +14,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from cityshield.bulk import insert_rows
+from cityshield.bulk import chunks, insert_rows
 from cityshield.store.models import Collection, StixObject
 from cityshield.store.service import lock_collection, refresh_version_flags
 from cityshield.store.validation import validate_object
@@ -23,7 +23,6 @@ from cityshield.timefmt import format_timestamp, now_micros, parse_timestamp
 _OBJECTS = StixObject.__table__  # type: ignore[attr-defined]
 
 Validator = Callable[[Any], str | None]
-_IN_CHUNK = 500
 
 
 @dataclass
@@ -224,9 +223,7 @@ def _set_flags_for_new_ids(rows: list[dict[str, Any]], existing: dict[str, set[i
 
 def _existing_versions(session: Session, collection_id: str, ids: set[str]) -> dict[str, set[int]]:
     found: dict[str, set[int]] = {}
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), _IN_CHUNK):
-        chunk = ordered[start : start + _IN_CHUNK]
+    for chunk in chunks(sorted(ids)):
         query = select(StixObject.object_id, StixObject.version_us).where(
             StixObject.collection_id == collection_id, StixObject.object_id.in_(chunk)
         )
