@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cityshield.jsonvalue import same_json
+
 TLP2 = {
     "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": "clear",
     "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": "green",
@@ -32,3 +34,53 @@ def is_predefined_marking(obj: Any) -> bool:
         and obj.get("type") == "marking-definition"
         and obj.get("id") in TLP_LEVELS
     )
+
+
+TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+
+
+def _tlp2_definition(marking_id: str, level: str) -> dict[str, Any]:
+    """A TLP 2.0 marking-definition exactly as OASIS publishes it (cti-stix-common-objects,
+    extension-definition-specifications/tlp-2.0/examples)."""
+    return {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": marking_id,
+        "created": "2022-10-01T00:00:00.000Z",
+        "name": f"TLP:{level.upper()}",
+        "extensions": {
+            TLP2_EXTENSION_ID: {"extension_type": "property-extension", "tlp_2_0": level}
+        },
+    }
+
+
+def _tlp1_definition(marking_id: str, level: str) -> dict[str, Any]:
+    """A TLP 1.0 marking-definition exactly as the STIX 2.1 specification (7.2.1.4) and
+    the stix2 library define it."""
+    word = "white" if level == "clear" else level
+    return {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": marking_id,
+        "created": "2017-01-20T00:00:00.000Z",
+        "definition_type": "tlp",
+        "name": f"TLP:{word.upper()}",
+        "definition": {"tlp": word},
+    }
+
+
+OFFICIAL_DEFINITIONS: dict[str, dict[str, Any]] = {
+    **{marking_id: _tlp2_definition(marking_id, level) for marking_id, level in TLP2.items()},
+    **{marking_id: _tlp1_definition(marking_id, level) for marking_id, level in TLP1.items()},
+}
+"""The official marking-definition of every TLP id the hub recognises; the ``hub``
+collection serves these, and a member's copy is accepted only if it is exactly one."""
+
+
+def is_official_definition(obj: dict[str, Any]) -> bool:
+    """Exactly the official definition (same JSON value; key order and whitespace aside).
+
+    A marking-definition under a TLP id whose statement differs ("anyone may share this
+    freely" under TLP:RED's id) would otherwise be served as if the standard said it."""
+    official = OFFICIAL_DEFINITIONS.get(obj.get("id"))  # type: ignore[arg-type]
+    return official is not None and same_json(obj, official)

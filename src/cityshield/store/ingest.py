@@ -23,6 +23,7 @@ from cityshield.policy.anonymity import republish_anonymous
 from cityshield.policy.caller import Caller
 from cityshield.policy.store import policy_state, write_audience
 from cityshield.signing.verification import signature_reasons
+from cityshield.store.claims import check_claims
 from cityshield.store.collections import SUBMISSIONS_ALIAS
 from cityshield.store.models import Collection, Status
 from cityshield.store.validation import validate_object
@@ -66,8 +67,10 @@ def add_objects(
     policy.require_can_write(caller, collection)
     request_us = now_micros()
     candidates, failures = check_objects(objects, validate)
-    candidates = _signed_by_caller(session, caller, candidates, failures, request_us)
-    result = WriteResult(failures=failures)
+    claims = check_claims(session, candidates)
+    failures.extend(claims.failures)
+    candidates = _signed_by_caller(session, caller, claims.kept, failures, request_us)
+    result = WriteResult(successes=claims.no_ops, failures=failures)
     if candidates:
         write_candidates(
             session,
@@ -75,6 +78,7 @@ def add_objects(
             candidates=candidates,
             submitter_id=caller.member_id,
             result=result,
+            by_member=True,
         )
     if result.written:
         _share(session, network=network, collection=collection, written=result.written)

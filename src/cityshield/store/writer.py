@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from cityshield.bulk import chunks, insert_rows
+from cityshield.jsonvalue import same_json
 from cityshield.store.models import Collection, StixObject
 from cityshield.store.service import lock_collection, refresh_version_flags
 from cityshield.store.validation import validate_object
@@ -103,23 +104,38 @@ def write_candidates(
     candidates: list[Candidate],
     submitter_id: int | None,
     result: WriteResult,
+    by_member: bool = False,
 ) -> None:
     """Write candidates in date_added order under the collection lock; duplicates of a
-    stored (id, version) are successes without a new row."""
+    stored (id, version) are successes without a new row.
+
+    With ``by_member`` (a member's submission, not the hub's own publication) an object id
+    already stored belongs to whoever submitted its first version: only that member may
+    add versions (STIX 2.1: only the creator versions an object), with the same
+    ``created_by_ref``, and a stored (id, version) may only be repeated with identical
+    content. Checked under the lock, so two members racing for a new id cannot both win.
+    """
     high_water = lock_collection(session, collection.id)
     existing = _existing_versions(session, collection.id, {c.object_id for c in candidates})
     known_before = set(existing)
+    firsts = _stored_bodies(session, collection.id, existing) if by_member else {}
     added_us = max(now_micros(), high_water + 1)
     rows: list[dict[str, Any]] = []
     new: list[Candidate] = []
-    seen: set[tuple[str, int | None]] = set()
+    seen: dict[tuple[str, int | None], Candidate] = {}
     for candidate in candidates:
-        versions = existing.get(candidate.object_id, set())
+        stored = existing.get(candidate.object_id)
+        versions = set(stored) if stored else set()
         key = (candidate.object_id, candidate.version_us)
         duplicate = key in seen or (
             candidate.version_us in versions if candidate.version_us is not None else bool(versions)
         )
-        seen.add(key)
+        if by_member:
+            reason = _ownership_refusal(candidate, stored, firsts, seen.get(key), submitter_id)
+            if reason is not None:
+                result.failures.append({**describe(candidate.obj), "message": reason})
+                continue
+        seen.setdefault(key, candidate)
         result.successes.append(
             {"id": candidate.object_id, "version": _version_text(candidate, added_us)}
         )
@@ -142,7 +158,9 @@ def write_candidates(
             }
         )
         new.append(candidate)
-        existing.setdefault(candidate.object_id, set()).add(version_us)
+        existing.setdefault(candidate.object_id, {})[version_us] = _StoredRow(submitter_id, False)
+        if by_member:
+            firsts[(candidate.object_id, version_us)] = candidate.obj
         added_us += 1
     if not rows:
         return
@@ -160,6 +178,48 @@ def write_candidates(
     session.execute(
         update(Collection).where(Collection.id == collection.id).values(last_added_us=added_us - 1)
     )
+
+
+@dataclass(frozen=True)
+class _StoredRow:
+    submitter_id: int | None
+    is_first: bool
+
+
+def _ownership_refusal(
+    candidate: Candidate,
+    stored: dict[int, _StoredRow] | None,
+    bodies: dict[tuple[str, int], dict[str, Any]],
+    earlier: Candidate | None,
+    submitter_id: int | None,
+) -> str | None:
+    """Why a member may not write this object here, or None. The reason names no other
+    member: it must not tell the sender whose object it tried to take over."""
+    if earlier is not None and not same_json(earlier.obj, candidate.obj):
+        return (
+            "a different object with this id and version is in this envelope "
+            "(reason: version-conflict)"
+        )
+    if not stored:
+        return None
+    first_us = min(stored)  # the first version is the earliest, whatever arrived first
+    first = stored[first_us]
+    if first.submitter_id is None or first.submitter_id != submitter_id:
+        return (
+            f"{candidate.object_id} was first submitted by another member; only its "
+            "submitter may create versions of it (reason: not-the-submitter)"
+        )
+    first_body = bodies.get((candidate.object_id, first_us), {})
+    if candidate.obj.get("created_by_ref") != first_body.get("created_by_ref"):
+        return (
+            "created_by_ref differs from the first version's; a new version keeps its "
+            "creator (reason: creator-changed)"
+        )
+    same_version = candidate.version_us if candidate.version_us is not None else first_us
+    stored_body = bodies.get((candidate.object_id, same_version))
+    if stored_body is not None and not same_json(stored_body, candidate.obj):
+        return "a different object with this id and version exists (reason: version-conflict)"
+    return None
 
 
 def _pks_by_date_added(session: Session, collection_id: str, first: int, last: int) -> list[int]:
@@ -212,7 +272,9 @@ def _version_text(candidate: Candidate, added_us: int) -> str:
     return stamp if isinstance(stamp, str) else format_timestamp(added_us)
 
 
-def _set_flags_for_new_ids(rows: list[dict[str, Any]], existing: dict[str, set[int]]) -> None:
+def _set_flags_for_new_ids(
+    rows: list[dict[str, Any]], existing: dict[str, dict[int, _StoredRow]]
+) -> None:
     """First/latest flags for rows whose object has a single version; the rest are
     recomputed in SQL afterwards."""
     for row in rows:
@@ -221,12 +283,34 @@ def _set_flags_for_new_ids(rows: list[dict[str, Any]], existing: dict[str, set[i
         row["is_latest"] = row["version_us"] == max(versions)
 
 
-def _existing_versions(session: Session, collection_id: str, ids: set[str]) -> dict[str, set[int]]:
-    found: dict[str, set[int]] = {}
+def _existing_versions(
+    session: Session, collection_id: str, ids: set[str]
+) -> dict[str, dict[int, _StoredRow]]:
+    """Every stored version of these ids: version_us -> (submitter, is_first)."""
+    found: dict[str, dict[int, _StoredRow]] = {}
     for chunk in chunks(sorted(ids)):
-        query = select(StixObject.object_id, StixObject.version_us).where(
+        query = select(
+            StixObject.object_id,
+            StixObject.version_us,
+            StixObject.submitter_id,
+            StixObject.is_first,
+        ).where(StixObject.collection_id == collection_id, StixObject.object_id.in_(chunk))
+        for object_id, version_us, submitter_id, is_first in session.execute(query):
+            found.setdefault(object_id, {})[version_us] = _StoredRow(submitter_id, is_first)
+    return found
+
+
+def _stored_bodies(
+    session: Session, collection_id: str, existing: dict[str, dict[int, _StoredRow]]
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """Parsed bodies of the stored versions of these ids: an ownership check compares a
+    candidate with its id's first version and with the version it repeats. (Members'
+    objects have few versions; the hub's many-versioned ones are not checked.)"""
+    bodies: dict[tuple[str, int], dict[str, Any]] = {}
+    for chunk in chunks(sorted(existing)):
+        query = select(StixObject.object_id, StixObject.version_us, StixObject.body).where(
             StixObject.collection_id == collection_id, StixObject.object_id.in_(chunk)
         )
-        for object_id, version_us in session.execute(query):
-            found.setdefault(object_id, set()).add(version_us)
-    return found
+        for object_id, version_us, body in session.execute(query):
+            bodies[(object_id, version_us)] = orjson.loads(body)
+    return bodies

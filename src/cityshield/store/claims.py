@@ -1,0 +1,124 @@
+"""What a member's object may not claim: someone else's identity, a standard marking it
+rewrote, or a marking the hub has never heard of.
+
+Runs at ingest after validation and before signatures are checked, for members' objects
+only (the hub's own publications are trusted). Each refusal is a per-object failure whose
+reason names the object and the claim, never another member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlmodel import Session
+
+from cityshield.bulk import chunks
+from cityshield.policy.markings import TLP_LEVELS, is_official_definition
+from cityshield.store.models import Collection, HubSetting, Member, StixObject
+from cityshield.store.writer import Candidate, describe
+
+
+@dataclass
+class Claims:
+    """Candidates split three ways: kept for writing, accepted without a write, refused."""
+
+    kept: list[Candidate] = field(default_factory=list)
+    no_ops: list[dict[str, str]] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+
+def check_claims(session: Session, candidates: list[Candidate]) -> Claims:
+    """Sort members' candidates by what they claim.
+
+    - A TLP marking-definition is accepted as a no-op when it is exactly the official one
+      (members' tools bundle them; the hub serves its own copy), refused otherwise.
+    - Member and hub identities are the hub's to publish: an object with one of their ids
+      would be read as that member's (or the hub's) own words.
+    - Every marking reference must name a TLP marking, a stored marking-definition or one
+      in the same envelope: an unknown (mistyped) id would otherwise fall back to the
+      default marking and be shared wider than its author meant.
+    """
+    claims = Claims()
+    reserved = _reserved_identities(session)
+    in_envelope = {
+        c.object_id
+        for c in candidates
+        if c.obj.get("type") == "marking-definition" and c.object_id not in TLP_LEVELS
+    }
+    refs = {ref for c in candidates for ref in marking_refs(c.obj)} - set(TLP_LEVELS) - in_envelope
+    known = in_envelope | set(TLP_LEVELS) | _stored_markings(session, refs)
+    for candidate in candidates:
+        reason = _refusal(candidate, reserved, known)
+        if reason is None and candidate.object_id in TLP_LEVELS:
+            claims.no_ops.append(_success(candidate))
+        elif reason is None:
+            claims.kept.append(candidate)
+        else:
+            claims.failures.append({**describe(candidate.obj), "message": reason})
+    return claims
+
+
+def marking_refs(obj: dict[str, Any]) -> set[str]:
+    """Every marking-definition id an object references (object-level and granular)."""
+    refs = {ref for ref in obj.get("object_marking_refs") or [] if isinstance(ref, str)}
+    for granular in obj.get("granular_markings") or []:
+        ref = granular.get("marking_ref") if isinstance(granular, dict) else None
+        if isinstance(ref, str):
+            refs.add(ref)
+    return refs
+
+
+def _refusal(candidate: Candidate, reserved: set[str], known: set[str]) -> str | None:
+    obj, object_id = candidate.obj, candidate.object_id
+    if object_id in TLP_LEVELS:
+        if obj.get("type") == "marking-definition" and is_official_definition(obj):
+            return None
+        return (
+            f"{object_id} is a standard TLP marking id but this is not its official "
+            "definition; the hub serves the official one (reason: altered-standard-marking)"
+        )
+    if object_id in reserved:
+        return (
+            f"{object_id} is a member's or the hub's identity; the hub publishes those "
+            "itself (reason: reserved-identity)"
+        )
+    unknown = sorted(marking_refs(obj) - known)
+    if unknown:
+        return (
+            f"unknown marking-definition {', '.join(unknown)}: not a TLP marking, not stored "
+            "and not in this envelope (reason: unknown-marking)"
+        )
+    return None
+
+
+def _success(candidate: Candidate) -> dict[str, str]:
+    entry = describe(candidate.obj)
+    entry.setdefault("version", str(candidate.obj.get("created", "")))
+    return entry
+
+
+def _reserved_identities(session: Session) -> set[str]:
+    reserved = set(session.execute(select(Member.identity_id)).scalars())
+    hub = session.get(HubSetting, "identity")
+    if hub is not None:
+        reserved.add(orjson.loads(hub.value)["id"])
+    return reserved
+
+
+def _stored_markings(session: Session, refs: Iterable[str]) -> set[str]:
+    """Marking-definitions stored in any collection (looked up through the unique
+    (collection, id, version) index: there is no index on the id alone)."""
+    found: set[str] = set()
+    collections = list(session.execute(select(Collection.id)).scalars())
+    for chunk in chunks(sorted(refs)):
+        query = select(StixObject.object_id).where(
+            StixObject.collection_id.in_(collections),
+            StixObject.object_id.in_(chunk),
+            StixObject.type == "marking-definition",
+        )
+        found.update(session.execute(query).scalars())
+    return found
