@@ -89,13 +89,12 @@ def test_reader_following_added_after_sees_every_object_once(hub: Hub) -> None:
     assert set(seen) == set(posted), "no object is skipped"
 
 
-def test_same_version_posted_concurrently_is_stored_once(hub: Hub) -> None:
-    collection = hub.collection()
-    shared = [indicator() for _ in range(50)]
+def post_concurrently(hub: Hub, collection: str, shared: list, members: list) -> list[dict]:
+    """Each member POSTs ``shared`` (signed by itself) at the same time; the statuses."""
     results: list[dict] = []
 
-    def writer() -> None:
-        with hub.client(hub.member()) as client:
+    def writer(member: TestMember) -> None:
+        with hub.client(member) as client:
             response = client.post(
                 f"collections/{collection}/objects/",
                 content=orjson.dumps(envelope(*shared)),
@@ -103,15 +102,34 @@ def test_same_version_posted_concurrently_is_stored_once(hub: Hub) -> None:
             )
             results.append(response.json())
 
-    threads = [threading.Thread(target=writer) for _ in range(4)]
+    threads = [threading.Thread(target=writer, args=(member,)) for member in members]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return results
+
+
+def test_same_version_posted_concurrently_is_stored_once(hub: Hub) -> None:
+    """One member's client retrying in parallel: every POST succeeds, one row each."""
+    collection = hub.collection()
+    shared = [indicator() for _ in range(50)]
+    member = hub.member()
+    results = post_concurrently(hub, collection, shared, [member] * 4)
     assert [r["success_count"] for r in results] == [50] * 4
     with hub.client(hub.member()) as client:
         body = client.get(f"collections/{collection}/manifest/?match[version]=all").json()
     assert sorted(e["id"] for e in body["objects"]) == sorted(o["id"] for o in shared)
+
+
+def test_members_racing_for_the_same_new_ids_cannot_both_own_them(hub: Hub) -> None:
+    """Four members post the same new ids at once: the ownership check runs under the
+    collection lock, so exactly one member's copy of each id is stored."""
+    collection = hub.collection()
+    shared = [indicator() for _ in range(20)]
+    results = post_concurrently(hub, collection, shared, [hub.member() for _ in range(4)])
+    assert sorted(r["success_count"] for r in results) == [0, 0, 0, 20]
+    assert all("not-the-submitter" in f["message"] for r in results for f in r.get("failures", []))
 
 
 def test_reports_racing_the_publisher_all_reach_the_network_view(hub: Hub) -> None:

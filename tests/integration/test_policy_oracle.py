@@ -354,9 +354,7 @@ def check_member(session: Session, oracle: Oracle, context: Any, name: str) -> l
             problems.append(f"{name} {path}: expected {want!r}, got {got!r}")
             problems.extend(oracle.explain(name, ids or set()))
 
-    page = store.list_objects(
-        session, caller=caller, collection=submissions, filters=filters, network=context
-    )
+    page = store.list_objects(session, caller=caller, collection=submissions, filters=filters)
     listed = {orjson.loads(body)["id"] for body, _ in page.rows}
     differ("list_objects(submissions)", sorted(expected), sorted(listed), expected ^ listed)
     differ("list_objects(submissions).more", False, page.more)
@@ -376,7 +374,6 @@ def check_member(session: Session, oracle: Oracle, context: Any, name: str) -> l
                 collection=submissions,
                 object_id=object_id,
                 filters=filters,
-                network=context,
             )
             served = [orjson.loads(body)["id"] for body, _ in got.rows]
         except ObjectNotFound:
@@ -396,9 +393,7 @@ def check_member(session: Session, oracle: Oracle, context: Any, name: str) -> l
         differ(f"list_versions({object_id})", 1 if visible else None, version_count, {object_id})
 
     want_network = oracle.network_view(name)
-    page = store.list_objects(
-        session, caller=caller, collection=network, filters=filters, network=context
-    )
+    page = store.list_objects(session, caller=caller, collection=network, filters=filters)
     got_network: dict[str, NetworkView] = {}
     for body, _ in page.rows:
         obj = orjson.loads(body)
@@ -423,7 +418,6 @@ def check_member(session: Session, oracle: Oracle, context: Any, name: str) -> l
                 collection=network,
                 object_id=network_id_for(ip),
                 filters=filters,
-                network=context,
             )
             ext = [orjson.loads(b)["extensions"][CORROBORATION_EXTENSION_ID] for b, _ in got.rows]
             seen: list[NetworkView] | None = [

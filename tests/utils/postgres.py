@@ -76,16 +76,18 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, prefix: str = "cityshield") -> str:
-        """A fresh empty database; returns its SQLAlchemy URL."""
+    def create_database(self, prefix: str = "cityshield", template: str | None = None) -> str:
+        """A fresh database, empty or a copy of ``template`` (a database name nobody is
+        connected to); returns its SQLAlchemy URL."""
         import psycopg
 
         self._counter += 1
         name = f"{prefix}_{os.getpid()}_{self._counter}"
+        copy = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(
             f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres", autocommit=True
         ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
         return self.url(name)
 
     def stop(self) -> None:

@@ -134,6 +134,7 @@ class Hub:
             caller = caller_for_token(session, token=creds.token)
             assert caller is not None
             register_key(session, public_key=key.public_key(), member_id=caller.member_id)
+        self.publish_network()  # its network views, as serve builds them within a moment
         return TestMember(creds.name, creds.identity_id, creds.token, key, caller.member_id)
 
     def collection(
@@ -151,9 +152,18 @@ class Hub:
             ).id
 
     def publish_network(self) -> int:
-        """Publish pending network indicators now (serve does it every half second)."""
-        with session_scope(self.engine) as session:
-            return publish_pending(session, context=load_network_context(session, self.settings))
+        """Publish pending network indicators and members' views now (serve does it every
+        half second), until nothing is left (a pass builds a bounded number of views)."""
+        total = 0
+        for _ in range(1000):
+            with session_scope(self.engine) as session:
+                done = publish_pending(
+                    session, context=load_network_context(session, self.settings)
+                )
+            total += done
+            if not done:
+                return total
+        raise RuntimeError("the network publisher did not catch up in 1000 passes")
 
     def client(self, creds: TestMember, *, sign: bool = True, **kwargs: Any) -> SigningClient:
         """A TAXII client authenticated as ``creds`` that signs what it posts (unless told

@@ -94,3 +94,54 @@ class Contribution(SQLModel, table=True):
     last_seen_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     valid_until_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     revoked: bool = False
+
+
+class NetworkView(SQLModel, table=True):
+    """The network indicator of one IOC as one member sees it: built only from the reports
+    that member may see, and versioned only when *that* changes.
+
+    Members read the ``network`` collection from here (admins read the network-wide
+    versions), so no property, timestamp, version, id or ``date_added`` order a member
+    receives depends on a report it may not see (noninterference). Latest version only;
+    the column names are the stored objects' so the same filters and keyset pages apply.
+    """
+
+    __tablename__ = "network_view"
+    __table_args__ = (
+        UniqueConstraint("member_id", "date_added_us", name="uq_network_view_date_added"),
+        Index("ix_network_view_object", "member_id", "object_id"),
+    )
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    ioc_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("network_ioc.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    object_id: str = Field(max_length=100, description="this member's indicator id")
+    generation: int = 0
+    digest: bytes = Field(
+        sa_column=Column(LargeBinary(16), nullable=False),
+        description="of everything the body says but its timestamps",
+    )
+    state: str = Field(default="active", max_length=20)
+    created_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    version_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    date_added_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    type: str = Field(default="indicator", max_length=20)
+    spec_version: str = Field(default="2.1", max_length=10)
+    is_first: bool = True
+    is_latest: bool = True
+    body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ViewPending(SQLModel, table=True):
+    """A member whose views must be built from scratch (a new member, or a database from
+    before views existed); ``next_ioc_id`` is how far the publisher has got."""
+
+    __tablename__ = "network_view_pending"
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    next_ioc_id: int = 0

@@ -24,6 +24,7 @@ from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
 from cityshield.dedup.queue import dequeue, due, mark_pending
+from cityshield.dedup.views import build_pending_views, publish_views
 from cityshield.policy import service as policy
 from cityshield.policy.engine import explicit_level
 from cityshield.policy.store import active_policy, record_version_sources
@@ -336,6 +337,7 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
         record_version_sources(
             session, {item.pk: sources[item.obj["id"]] for item in stored.written}
         )
+    publish_views(session, context=context, iocs=iocs, now_us=now_us)
     return len(objects)
 
 
@@ -357,7 +359,9 @@ def publish_pending(session: Session, *, context: NetworkContext, limit: int = 5
     network = get_collection_by_alias(session, NETWORK_ALIAS)
     lock_collection(session, network.id)
     waiting = due(session, limit)
-    return publish(session, context=context, ioc_ids=waiting, now_us=now_micros()) if waiting else 0
+    now = now_micros()
+    published = publish(session, context=context, ioc_ids=waiting, now_us=now) if waiting else 0
+    return published + build_pending_views(session, context=context, now_us=now)
 
 
 def withdraw_originals(session: Session, stix_pks: list[int]) -> None:

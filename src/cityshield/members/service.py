@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from cityshield.dedup.models import ViewPending
 from cityshield.errors import BadRequest, Conflict, NotFound
 from cityshield.policy.caller import ROLES, Caller
 from cityshield.policy.store import active_policy, effective_groups
@@ -80,6 +81,8 @@ def create_member(
     session.flush()
     for group in sorted(set(groups or [])):
         session.add(MemberGroup(member_id=member.id, group=group))
+    # The publisher builds its network views from what it may see.
+    session.add(ViewPending(member_id=member.id, next_ioc_id=0))
     session.flush()
     return NewCredentials(name=member.name, identity_id=member.identity_id, token=token)
 

@@ -8,10 +8,9 @@ decide visibility live here and nowhere else.
 Two kinds of collection:
 - ordinary ones (``submissions`` and any other): an object is visible to its submitter, to
   admins, and to callers an audience row allows and no audience row denies;
-- ``network``: a stored network indicator version is visible in full only to callers who
-  may see every original it was computed from. A caller who may see only some of them gets
-  the latest version's row with its body withheld (NULL), and the store serves a variant
-  computed from the originals that caller may see.
+- ``network``: every caller reads its own views (``dedup.views``), each built by the
+  publisher from only the originals that caller may see, so nothing it receives depends on
+  a report it may not see. The network-wide versions stay stored as the hub's record.
 """
 
 from __future__ import annotations
@@ -22,17 +21,14 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    case,
     exists,
     func,
     literal,
-    null,
     or_,
     select,
 )
-from sqlalchemy.orm import aliased
 
-from cityshield.dedup.models import Contribution, NetworkIOC
+from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView
 from cityshield.errors import Forbidden
 from cityshield.policy.caller import Caller
 from cityshield.policy.engine import (
@@ -41,7 +37,7 @@ from cityshield.policy.engine import (
     group_principal,
     member_principal,
 )
-from cityshield.policy.models import Audience, NetworkVersionSource
+from cityshield.policy.models import Audience
 from cityshield.signing.models import SigningKey
 from cityshield.store.collections import NETWORK_ALIAS
 from cityshield.store.models import Collection, StixObject
@@ -115,59 +111,35 @@ def readable(caller: Caller, obj: Any = StixObject) -> ColumnElement[bool]:
     )
 
 
-def _countable_source(caller: Caller) -> ColumnElement[bool]:
-    """A network version's source (correlated ``NetworkVersionSource``) is a contribution
-    that still counts for this caller: readable, and not AMBER+STRICT/RED under the policy
-    in force now (a reloaded default marking applies at once, not at the next republish)."""
-    original = aliased(StixObject)
-    return exists(
-        select(Contribution.id)
-        .join(original, original.pk == Contribution.stix_pk)
-        .where(
-            Contribution.stix_pk == NetworkVersionSource.stix_pk,
-            contribution_counts(caller, caller.default_marking, original),
-        )
-    )
-
-
-def network_fully_visible(caller: Caller) -> ColumnElement[bool]:
-    """Every original a network version was computed from still counts for the caller."""
-    any_source = exists().where(NetworkVersionSource.version_pk == StixObject.pk)
-    hidden = exists().where(
-        NetworkVersionSource.version_pk == StixObject.pk, ~_countable_source(caller)
-    )
-    return and_(any_source, ~hidden)
-
-
-def network_partly_visible(caller: Caller) -> ColumnElement[bool]:
-    """At least one original the network version was computed from counts for the caller."""
-    return exists().where(
-        NetworkVersionSource.version_pk == StixObject.pk, _countable_source(caller)
-    )
+def object_source(caller: Caller, collection: Collection) -> Any:
+    """The table a caller reads a collection from: every member reads the ``network``
+    collection from its own views (``NetworkView``, built only from what it may see);
+    everything else comes from the stored objects. Both have the columns filters and
+    keyset pages use."""
+    if collection.alias == NETWORK_ALIAS:
+        return NetworkView
+    return StixObject
 
 
 def visible_objects(caller: Caller, collection: Collection, *columns: Any) -> Select[Any]:
     """Base query for every STIX read: the rows of ``collection`` that ``caller`` may see.
 
     Raises Forbidden when the caller may not read the collection at all. Callers add
-    filters, keyset bounds and ordering on top; they never start from a bare select. In the
-    network collection a requested ``StixObject.body`` comes back NULL for rows the caller
-    may see only in part (see the module docstring).
+    filters, keyset bounds and ordering on top (over :func:`object_source`'s columns);
+    they never start from a bare select. ``columns`` are named as StixObject's.
     """
     require_can_read(caller, collection)
     columns = columns or (StixObject.body,)
+    source = object_source(caller, collection)
+    if source is NetworkView:
+        mapped = [getattr(NetworkView, _VIEW_COLUMNS.get(c.key, c.key)) for c in columns]
+        return select(*mapped).where(NetworkView.member_id == caller.member_id)
     in_collection = StixObject.collection_id == collection.id
-    if collection.alias != NETWORK_ALIAS:
-        return select(*columns).where(in_collection, readable(caller, StixObject))
-    full = network_fully_visible(caller)
-    shown = [
-        case((full, StixObject.body), else_=null()).label("body")
-        if column is StixObject.body
-        else column
-        for column in columns
-    ]
-    partial_latest = and_(StixObject.is_latest, network_partly_visible(caller))
-    return select(*shown).where(in_collection, or_(full, partial_latest))
+    return select(*columns).where(in_collection, readable(caller, StixObject))
+
+
+_VIEW_COLUMNS = {"pk": "ioc_id"}
+"""StixObject columns a view names otherwise."""
 
 
 def contribution_counts(

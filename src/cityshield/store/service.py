@@ -15,9 +15,7 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlmodel import Session
 
 from cityshield.bulk import chunks
-from cityshield.dedup.context import NetworkContext
-from cityshield.dedup.variants import variant_bodies
-from cityshield.errors import CollectionNotFound, ObjectNotFound
+from cityshield.errors import BadRequest, CollectionNotFound, ObjectNotFound
 from cityshield.policy import service as policy
 from cityshield.policy.caller import Caller
 from cityshield.store.models import Collection, StixObject
@@ -69,18 +67,20 @@ def list_collections(session: Session, caller: Caller) -> list[tuple[Collection,
     return result
 
 
-def _keyset_page(session: Session, query: Select[Any], filters: Filters) -> Page:
+def _keyset_page(
+    session: Session, query: Select[Any], filters: Filters, source: Any = StixObject
+) -> Page:
     """Run ``query`` (whose last column is date_added_us) as one keyset page."""
     after = filters.added_after_us
     if filters.next_token:
         position = decode_cursor(filters.next_token, filters.fingerprint)
         after = position if after is None else max(after, position)
     if after is not None:
-        query = query.where(StixObject.date_added_us > after)
+        query = query.where(source.date_added_us > after)
     limit = filters.limit or 1
     # Core execution on the session's connection: this is the hot path of every read, and
     # the ORM layer adds ~1.5 ms a page for rows that are plain tuples anyway.
-    result = session.connection().execute(query.order_by(StixObject.date_added_us).limit(limit + 1))
+    result = session.connection().execute(query.order_by(source.date_added_us).limit(limit + 1))
     rows = [tuple(row) for row in result]
     more = len(rows) > limit
     rows = rows[:limit]
@@ -88,55 +88,38 @@ def _keyset_page(session: Session, query: Select[Any], filters: Filters) -> Page
     return Page(rows=rows, more=more, next=token)
 
 
-def list_objects(
+def _page(
     session: Session,
-    *,
     caller: Caller,
     collection: Collection,
     filters: Filters,
-    network: NetworkContext | None = None,
+    *columns: Any,
+    versions: bool = True,
+    object_id: str | None = None,
 ) -> Page:
-    """Rows of (body, date_added_us) for the objects endpoint.
-
-    A body the policy withholds (a network version the caller may see only in part) is
-    replaced by the caller's own variant, signed with the hub key in ``network``; without
-    one the row is left out.
-    """
-    query = policy.visible_objects(
-        caller,
-        collection,
-        StixObject.body,
-        StixObject.object_id,
-        StixObject.version_us,
-        StixObject.date_added_us,
+    """One keyset page of ``columns`` (date_added last) of what the caller may see."""
+    source = policy.object_source(caller, collection)
+    query = policy.visible_objects(caller, collection, *columns)
+    if object_id is not None:
+        query = query.where(source.object_id == object_id)
+    return _keyset_page(
+        session, filters.apply(query, versions=versions, source=source), filters, source
     )
-    page = _keyset_page(session, filters.apply(query), filters)
-    withheld = [(object_id, version) for body, object_id, version, _ in page.rows if body is None]
-    variants = variant_bodies(session, caller=caller, context=network, versions=withheld)
-    rows: list[tuple[Any, ...]] = []
-    for body, object_id, version_us, added_us in page.rows:
-        shown = body if body is not None else variants.get((object_id, version_us))
-        if shown is not None:
-            rows.append((shown, added_us))
-    return Page(rows=rows, more=page.more, next=page.next)
+
+
+def list_objects(
+    session: Session, *, caller: Caller, collection: Collection, filters: Filters
+) -> Page:
+    """Rows of (body, date_added_us) for the objects endpoint."""
+    return _page(session, caller, collection, filters, StixObject.body, StixObject.date_added_us)
 
 
 def get_object(
-    session: Session,
-    *,
-    caller: Caller,
-    collection: Collection,
-    object_id: str,
-    filters: Filters,
-    network: NetworkContext | None = None,
+    session: Session, *, caller: Caller, collection: Collection, object_id: str, filters: Filters
 ) -> Page:
     """Versions of one object as (body, date_added_us); 404 when the caller sees none."""
     page = list_objects(
-        session,
-        caller=caller,
-        collection=collection,
-        filters=_with_id(filters, object_id),
-        network=network,
+        session, caller=caller, collection=collection, filters=_with_id(filters, object_id)
     )
     if not page.rows and not filters.next_token:
         _require_exists(session, caller, collection, object_id)
@@ -147,10 +130,16 @@ def list_versions(
     session: Session, *, caller: Caller, collection: Collection, object_id: str, filters: Filters
 ) -> Page:
     """(version_us, date_added_us) of every version of one object, oldest first."""
-    query = policy.visible_objects(
-        caller, collection, StixObject.version_us, StixObject.date_added_us
-    ).where(StixObject.object_id == object_id)
-    page = _keyset_page(session, filters.apply(query, versions=False), filters)
+    page = _page(
+        session,
+        caller,
+        collection,
+        filters,
+        StixObject.version_us,
+        StixObject.date_added_us,
+        versions=False,
+        object_id=object_id,
+    )
     if not page.rows and not filters.next_token:
         _require_exists(session, caller, collection, object_id)
     return page
@@ -160,14 +149,15 @@ def get_manifest(
     session: Session, *, caller: Caller, collection: Collection, filters: Filters
 ) -> Page:
     """(object_id, version_us, date_added_us) rows for the manifest endpoint."""
-    query = policy.visible_objects(
+    return _page(
+        session,
         caller,
         collection,
+        filters,
         StixObject.object_id,
         StixObject.version_us,
         StixObject.date_added_us,
     )
-    return _keyset_page(session, filters.apply(query), filters)
 
 
 def delete_object(
@@ -186,6 +176,11 @@ def delete_object(
     keys first (the network view withdraws what deleted originals contributed).
     """
     policy.require_admin(caller)
+    if policy.object_source(caller, collection) is not StixObject:
+        raise BadRequest(
+            "Network indicators are derived from members' reports: delete or revoke the "
+            "reports in submissions, and the network view follows."
+        )
     scoped = _with_id(filters, object_id)
     query = scoped.apply(policy.visible_objects(caller, collection, StixObject.pk))
     pks = [row[0] for row in session.execute(query)]
@@ -256,8 +251,9 @@ def lock_collection(session: Session, collection_id: str) -> int:
 def _require_exists(
     session: Session, caller: Caller, collection: Collection, object_id: str
 ) -> None:
+    source = policy.object_source(caller, collection)
     query = policy.visible_objects(caller, collection, StixObject.pk).where(
-        StixObject.object_id == object_id
+        source.object_id == object_id
     )
     if session.execute(query.limit(1)).first() is None:
         raise ObjectNotFound(f"No object {object_id!r} in this collection.")
@@ -265,9 +261,3 @@ def _require_exists(
 
 def _with_id(filters: Filters, object_id: str) -> Filters:
     return replace(filters, ids=(object_id,))
-
-
-def object_count(session: Session, *, caller: Caller, collection: Collection) -> int:
-    """How many object versions the caller can see in a collection."""
-    query = policy.visible_objects(caller, collection, func.count(StixObject.pk))
-    return int(session.execute(query).scalar_one())

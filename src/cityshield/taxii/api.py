@@ -157,20 +157,13 @@ def get_manifest(
 @router.get("/{api_root}/collections/{collection_id}/objects/")
 def get_objects(
     api_root: ApiRootDep,
-    request: Request,
     collection_id: str,
     filters: ObjectFilters,
     session: SessionDep,
     caller: CallerDep,
 ) -> Response:
     collection = store.get_collection_or_raise(session, collection_id)
-    page = store.list_objects(
-        session,
-        caller=caller,
-        collection=collection,
-        filters=filters,
-        network=request.app.state.network,
-    )
+    page = store.list_objects(session, caller=caller, collection=collection, filters=filters)
     return envelope_response(page)
 
 
@@ -223,7 +216,6 @@ async def add_objects(
 @router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/")
 def get_object(
     api_root: ApiRootDep,
-    request: Request,
     collection_id: str,
     object_id: str,
     filters: ByIdFilters,
@@ -237,7 +229,6 @@ def get_object(
         collection=collection,
         object_id=object_id,
         filters=filters,
-        network=request.app.state.network,
     )
     return envelope_response(page)
 

@@ -50,22 +50,25 @@ class Filters:
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def apply(self, query: Select[Any], *, versions: bool = True) -> Select[Any]:
-        """Add the match predicates to a query over StixObject."""
+    def apply(
+        self, query: Select[Any], *, versions: bool = True, source: Any = StixObject
+    ) -> Select[Any]:
+        """Add the match predicates to a query over ``source`` (StixObject, or a table with
+        its column names: see ``policy.service.object_source``)."""
         if self.ids:
-            query = query.where(StixObject.object_id.in_(self.ids))
+            query = query.where(source.object_id.in_(self.ids))
         if self.types:
-            query = query.where(StixObject.type.in_(self.types))
+            query = query.where(source.type.in_(self.types))
         if self.spec_versions:
-            query = query.where(StixObject.spec_version.in_(self.spec_versions))
+            query = query.where(source.spec_version.in_(self.spec_versions))
         if versions and "all" not in self.versions:
             clauses: list[Any] = []
             if "first" in self.versions:
-                clauses.append(StixObject.is_first)
+                clauses.append(source.is_first)
             if "last" in self.versions:
-                clauses.append(StixObject.is_latest)
+                clauses.append(source.is_latest)
             if self.version_times_us:
-                clauses.append(StixObject.version_us.in_(self.version_times_us))
+                clauses.append(source.version_us.in_(self.version_times_us))
             query = query.where(or_(*clauses) if clauses else false())
         return query
 

@@ -1,0 +1,349 @@
+"""Noninterference: everything a member receives is a function of the reports it may see.
+
+Hypothesis generates a network (a viewer and two other cities in random regions), and a
+timeline of reports (new ones and revisions, TLP CLEAR/GREEN/AMBER/RED or unmarked, some
+revoked) and policy reloads (the default marking). The timeline runs twice on two copies
+of one hub, each step at the same instant of a controlled clock, with the network
+publisher and ageing run after every step as ``serve`` would: once with every report, and
+once without the reports the viewer may never see (RED ones and AMBER ones from outside its
+groups, by other cities). Every read path must then answer the viewer byte for byte the
+same: objects of every collection (all versions, in small pages, with their date_added),
+manifests, each object's versions and each object by id, and the block export.
+
+This is the guard every new read path joins: add it to :func:`observe`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlmodel import Session
+
+from cityshield import timefmt
+from cityshield.config import Settings
+from cityshield.db import make_engine, session_scope
+from cityshield.dedup.service import age_network, publish_pending
+from cityshield.distribution.export import blocklist
+from cityshield.hub import ensure_hub, load_network_context
+from cityshield.members.service import caller_for, create_member, get_member
+from cityshield.migrate import upgrade
+from cityshield.policy.markings import TLP2
+from cityshield.policy.store import load_policy_files
+from cityshield.signing.registry import register_key
+from cityshield.signing.scheme import sign_object
+from cityshield.store import service as store
+from cityshield.store.collections import get_collection_by_alias
+from cityshield.store.ingest import add_objects
+from cityshield.store.models import Collection
+from cityshield.taxii.filters import parse_filters
+from cityshield.timefmt import format_timestamp
+
+VIEWER, OTHERS = "viewer", ("east", "west")
+IPS = ("198.51.100.21", "198.51.100.22", "203.0.113.23")
+LEVELS = ("clear", "green", "amber", "red", None)
+MARKING = {level: marking for marking, level in TLP2.items()}
+START_US = 1_800_000_000 * 1_000_000  # 2027-01-15; every step is one second later
+NAMESPACE = uuid.UUID("0b6e1c52-9d7a-4f3e-8a21-5c4d3b2a1f00")
+
+
+@dataclass(frozen=True)
+class Report:
+    author: str
+    ip: int
+    level: str | None
+    original: int  # reports with the same (author, original) are versions of one object
+    revoked: bool
+    confidence: int
+
+
+@dataclass(frozen=True)
+class Reload:
+    default_marking: str
+
+
+Step = Report | Reload
+
+
+@dataclass(frozen=True)
+class Scenario:
+    groups: dict[str, frozenset[str]]
+    steps: tuple[Step, ...]
+
+    def hidden_from_viewer(self, report: Report) -> bool:
+        """A report the viewer may never see, whatever policy is loaded: another city's
+        RED, or its AMBER when they share no group (markings never change between
+        versions here, so hiding one hides all of the original's versions)."""
+        if report.author == VIEWER:
+            return False
+        if report.level == "red":
+            return True
+        shared = self.groups[VIEWER] & self.groups[report.author]
+        return report.level == "amber" and not shared
+
+
+@st.composite
+def scenarios(draw: Any) -> Scenario:
+    regions = st.frozensets(st.sampled_from(["north", "south"]), max_size=2)
+    groups = {name: draw(regions) for name in (VIEWER, *OTHERS)}
+    steps: list[Step] = []
+    levels: dict[tuple[str, int], tuple[str | None, int]] = {}
+    for _ in range(draw(st.integers(2, 9))):
+        if draw(st.integers(0, 5)) == 0:
+            steps.append(Reload(draw(st.sampled_from(["green", "amber", "red"]))))
+            continue
+        author = draw(st.sampled_from((VIEWER, *OTHERS)))
+        original = draw(st.integers(0, 2))
+        level, ip = levels.setdefault(
+            (author, original), (draw(st.sampled_from(LEVELS)), draw(st.integers(0, 2)))
+        )
+        steps.append(
+            Report(author, ip, level, original, draw(st.booleans()), draw(st.integers(0, 100)))
+        )
+    return Scenario(groups, tuple(steps))
+
+
+def key_of(name: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(name.encode()).digest())
+
+
+class Clock:
+    """Stands in for the ``time`` module in cityshield.timefmt: the hub's now is ours."""
+
+    def __init__(self) -> None:
+        self.now_us = START_US
+
+    def time_ns(self) -> int:
+        return self.now_us * 1000
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def build_template(home: Path, url: str, groups: dict[str, frozenset[str]]) -> None:
+    """A hub with its identity, the three cities and their keys, before any step."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        ensure_hub(session, home=home, name="noninterference hub")
+        for name in (VIEWER, *OTHERS):
+            create_member(session, name=name, groups=sorted(groups[name]))
+            member = get_member(session, name)
+            assert member is not None
+            register_key(session, public_key=key_of(name).public_key(), member_id=member.id)
+    engine.dispose()
+
+
+def report_object(report: Report, version: int) -> dict[str, Any]:
+    original_id = uuid.uuid5(NAMESPACE, f"{report.author}/{report.original}")
+    created = format_timestamp(START_US)
+    obj: dict[str, Any] = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{original_id}",
+        "created": created,
+        "modified": format_timestamp(START_US + version * 1000),
+        "name": f"{report.author} report {report.original}",
+        "indicator_types": ["malicious-activity"],
+        "pattern": f"[ipv4-addr:value = '{IPS[report.ip]}']",
+        "pattern_type": "stix",
+        "valid_from": created,
+        "confidence": report.confidence,
+    }
+    if report.level is not None:
+        obj["object_marking_refs"] = [MARKING[report.level]]
+    if report.revoked:
+        obj["revoked"] = True
+    return obj
+
+
+def run(url: str, home: Path, steps: list[tuple[int, Step]], clock: Clock) -> dict[str, Any]:
+    """Play the steps (each at its own second) and return what the viewer observes."""
+    engine = make_engine(url)
+    try:
+        settings_ = Settings(home=home, database_url=url)
+        with session_scope(engine) as session:
+            context = load_network_context(session, settings_)
+        for index, step in steps:
+            clock.now_us = START_US + (index + 1) * 1_000_000
+            with session_scope(engine) as session:
+                if isinstance(step, Reload):
+                    path = home / f"policy-{index}.yaml"
+                    path.write_text(f"version: 1\ndefault_marking: {step.default_marking}\n")
+                    load_policy_files(session, [path])
+                else:
+                    member = get_member(session, step.author)
+                    assert member is not None
+                    obj = sign_object(report_object(step, index), key_of(step.author))
+                    status = add_objects(
+                        session,
+                        caller=caller_for(session, member),
+                        collection=get_collection_by_alias(session, "submissions"),
+                        objects=[obj],
+                        network=context,
+                    )
+                    assert status.failure_count == 0, status.details
+            for _ in range(100):
+                with session_scope(engine) as session:
+                    if not publish_pending(session, context=context):
+                        break
+            with session_scope(engine) as session:
+                age_network(session, context=context, now_us=clock.now_us)
+        clock.now_us += 1_000_000
+        with Session(engine) as session:
+            return observe(session, context)
+    finally:
+        engine.dispose()
+
+
+def _filters(params: dict[str, str]) -> Any:
+    return parse_filters(
+        params,
+        allowed=frozenset({"id", "type", "version", "spec_version"}),
+        default_limit=2,
+        max_limit=2,
+    )
+
+
+def _all_pages(fetch: Any, params: dict[str, str]) -> Iterator[list[Any]]:
+    """Every page of a keyset-paged read, following ``next`` (pages of 2 objects)."""
+    token: str | None = None
+    for _ in range(1000):
+        page = fetch(_filters({**params, **({"next": token} if token else {})}))
+        yield page.rows
+        if not page.more:
+            return
+        token = page.next
+    raise AssertionError("paging did not end")
+
+
+def observe(session: Session, context: Any) -> dict[str, Any]:
+    """Everything the viewer can read, by read path."""
+    member = get_member(session, VIEWER)
+    assert member is not None
+    caller = caller_for(session, member)
+    seen: dict[str, Any] = {}
+    collections = session.execute(select(Collection).order_by(Collection.alias)).scalars()
+    for collection in collections:
+        every = {"match[version]": "all"}
+
+        def objects(filters: Any, collection: Collection = collection) -> Any:
+            return store.list_objects(
+                session, caller=caller, collection=collection, filters=filters
+            )
+
+        def manifest(filters: Any, collection: Collection = collection) -> Any:
+            return store.get_manifest(
+                session, caller=caller, collection=collection, filters=filters
+            )
+
+        rows = [row for page in _all_pages(objects, every) for row in page]
+        seen[f"{collection.alias} objects"] = rows
+        seen[f"{collection.alias} latest"] = [r for p in _all_pages(objects, {}) for r in p]
+        seen[f"{collection.alias} manifest"] = [r for p in _all_pages(manifest, every) for r in p]
+        for object_id in sorted({orjson.loads(body)["id"] for body, _ in rows}):
+            seen[f"{collection.alias} {object_id}"] = store.get_object(
+                session,
+                caller=caller,
+                collection=collection,
+                object_id=object_id,
+                filters=_filters(every),
+            ).rows
+            seen[f"{collection.alias} {object_id} versions"] = store.list_versions(
+                session,
+                caller=caller,
+                collection=collection,
+                object_id=object_id,
+                filters=_filters({}),
+            ).rows
+    seen["blocklist"] = blocklist(
+        session, caller=caller, context=context, observable_type="ipv4-addr"
+    )
+    return seen
+
+
+def check(scenario: Scenario, make_url: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr(timefmt, "time", clock)
+    base = Path(tempfile.mkdtemp(prefix="cityshield-nonint-"))
+    try:
+        steps = list(enumerate(scenario.steps))
+        visible = [
+            (i, s)
+            for i, s in steps
+            if not (isinstance(s, Report) and scenario.hidden_from_viewer(s))
+        ]
+        homes = [base / "full", base / "visible"]
+        urls = make_url(homes, scenario.groups)
+        full = run(urls[0], homes[0], steps, clock)
+        clock.now_us = START_US
+        only_visible = run(urls[1], homes[1], visible, clock)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    differences = sorted(
+        k for k in full.keys() | only_visible.keys() if full.get(k) != only_visible.get(k)
+    )
+    assert not differences, f"{scenario}\nviewer's reads that changed: {differences}\n" + "\n".join(
+        f"{k}:\n  all reports:  {full.get(k)}\n  visible only: {only_visible.get(k)}"
+        for k in differences[:3]
+    )
+
+
+def sqlite_copies(homes: list[Path], groups: dict[str, frozenset[str]]) -> list[str]:
+    """Two copies of one hub (same identity, keys and members), one per run."""
+    template = homes[0].parent / "template"
+    template.mkdir(parents=True)
+    url = f"sqlite:///{template / 'hub.db'}"
+    build_template(template, url, groups)
+    urls = []
+    for home in homes:
+        shutil.copytree(template, home)
+        urls.append(f"sqlite:///{home / 'hub.db'}")
+    return urls
+
+
+NONINTERFERENCE = settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@NONINTERFERENCE
+@given(scenario=scenarios())
+def test_what_the_viewer_reads_depends_only_on_what_it_may_see(
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check(scenario, sqlite_copies, monkeypatch)
+
+
+@pytest.mark.postgres
+@settings(NONINTERFERENCE, max_examples=3)
+@given(scenario=scenarios())
+def test_noninterference_on_postgres(
+    scenario: Scenario, postgres: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def copies(homes: list[Path], groups: dict[str, frozenset[str]]) -> list[str]:
+        template = homes[0].parent / "template"
+        template.mkdir(parents=True)
+        url = postgres.create_database("nonint")
+        build_template(template, url, groups)
+        for home in homes:
+            shutil.copytree(template, home)
+        name = url.rsplit("/", 1)[1]
+        return [postgres.create_database("nonint", template=name) for _ in homes]
+
+    check(scenario, copies, monkeypatch)
