@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -24,3 +26,15 @@ def upgrade(engine: Engine) -> None:
     with engine.connect() as connection:  # the migrations run in their own transaction
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def head_revision() -> str | None:
+    """The newest revision this code knows (what ``upgrade`` brings a database to)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision, None if it has none. Reads only: unlike
+    ``upgrade`` it creates no table, so commands that must not create a hub can ask."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

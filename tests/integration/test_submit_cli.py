@@ -10,11 +10,15 @@ import httpx
 import pytest
 import typer
 from click.testing import Result
+from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from cityshield.cli import city
+from cityshield.config import get_settings
+from cityshield.db import make_engine
 from cityshield.signing.keys import generate_private_key, private_key_to_pem
 from cityshield.signing.scheme import sign_object
+from tests.utils.postgres import PostgresServer
 from tests.utils.server import TAXII, Hub, TestMember
 from tests.utils.stix import indicator
 
@@ -36,6 +40,16 @@ def key_file(tmp_path: Path, member: TestMember) -> Path:
     path = tmp_path / "city.pem"
     path.write_bytes(private_key_to_pem(member.key))
     return path
+
+
+def with_creator(obj: dict[str, Any], identity: str) -> dict[str, Any]:
+    """``obj`` with created_by_ref right after its id, where submit and sign put it."""
+    out: dict[str, Any] = {}
+    for name, value in obj.items():
+        out[name] = value
+        if name == "id":
+            out["created_by_ref"] = identity
+    return out
 
 
 def submit(
@@ -76,10 +90,59 @@ def test_submit_signs_batches_and_the_hub_serves_objects_as_signed(
     )
     response.raise_for_status()
     served = {o["id"]: o for o in response.json()["objects"]}
-    expected = [sign_object(o, member.key) for o in objects]  # Ed25519 is deterministic
+    # Ed25519 is deterministic; created_by_ref defaults to the key's identity, after "id".
+    expected = [sign_object(with_creator(o, member.identity_id), member.key) for o in objects]
     assert len(served) == 7
     for obj in expected:
         assert json.dumps(served[obj["id"]]) == json.dumps(obj)  # same value, same key order
+
+
+def test_submit_without_identity_sets_created_by_ref_from_the_hub_jwks(
+    hub: Hub, tmp_path: Path
+) -> None:
+    """A city that gives no --identity still gets its objects attributed: submit asks the
+    hub's public JWKS which identity the key signs for. Objects that name their author
+    and observables (no created_by_ref in STIX) are left as they are."""
+    member = hub.member()
+    mine, sco = (
+        indicator(),
+        {
+            "type": "ipv4-addr",
+            "spec_version": "2.1",
+            "id": "ipv4-addr--1f9bd3ce-6d2e-5c3b-9a57-fb4a4b0e3b11",
+            "value": "198.51.100.77",
+        },
+    )
+    named = indicator(created_by_ref=member.identity_id)
+    path = write_json(tmp_path / "in.json", [mine, named, sco])
+    result = submit(hub, member, "submissions", "--key", key_file(tmp_path, member), path)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["success_count"] == 3
+    response = httpx.get(
+        f"{hub.api_root}collections/submissions/objects/",
+        params={"match[id]": ",".join(o["id"] for o in (mine, named, sco))},
+        auth=(member.name, member.token),
+        headers={"Accept": TAXII},
+    )
+    response.raise_for_status()
+    served = {o["id"]: o for o in response.json()["objects"]}
+    assert served[mine["id"]]["created_by_ref"] == member.identity_id
+    assert list(served[mine["id"]])[:4] == ["type", "spec_version", "id", "created_by_ref"]
+    assert served[named["id"]] == sign_object(named, member.key)
+    assert "created_by_ref" not in served[sco["id"]]
+
+
+def test_submit_with_a_key_the_hub_does_not_list_warns_and_sends_unattributed(
+    hub: Hub, tmp_path: Path
+) -> None:
+    member = hub.member()
+    stranger = tmp_path / "stranger.pem"
+    stranger.write_bytes(private_key_to_pem(generate_private_key()))
+    result = submit(
+        hub, member, hub.collection(), "--key", stranger, write_json(tmp_path / "in", indicator())
+    )
+    assert result.exit_code == 2, result.output
+    assert "not in the hub's JWKS" in result.stderr and "cityshield key add" in result.stderr
 
 
 def test_signed_bundle_goes_by_alias_and_verifies_against_the_hub_jwks(
@@ -155,3 +218,25 @@ def test_submit_usage_and_connection_errors_exit_1(hub: Hub, tmp_path: Path, pro
     assert result.exit_code == 1, result.output
     assert message in result.stderr and "Traceback" not in result.output
     assert result.stdout == ""
+
+
+def test_verify_without_jwks_on_an_empty_postgres_database_creates_no_tables(
+    postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = postgres.create_database()
+    monkeypatch.setenv("CITYSHIELD_DATABASE_URL", url)
+    monkeypatch.setenv("CITYSHIELD_HOME", str(tmp_path / "home"))
+    path = write_json(tmp_path / "in.json", [sign_object(indicator(), generate_private_key())])
+    get_settings.cache_clear()
+    try:
+        result = run("verify", path)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert "no hub database" in result.stderr and "--jwks" in result.stderr
+    engine = make_engine(url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
+    assert not (tmp_path / "home").exists()

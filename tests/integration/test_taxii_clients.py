@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import stix2
 import taxii2client.v21 as taxii
 
 from tests.utils.server import Hub
-from tests.utils.stix import envelope, indicator
+from tests.utils.stix import envelope, fresh_ipv4, indicator
 
 
 def test_taxii2client_discovers_adds_and_pages(hub: Hub) -> None:
@@ -68,3 +70,31 @@ def test_stix2_taxii_collection_source_queries(hub: Hub) -> None:
     found = source.query([stix2.Filter("type", "=", "indicator")])
     assert {o.id for o in found} >= {wanted["id"]}
     assert len(found) == 3
+
+
+def test_stix2_sink_rewrites_signed_objects_and_the_status_says_why(hub: Hub) -> None:
+    """``TAXIICollectionSink.add()`` re-serialises what it is given (even a dict) and drops
+    the status, so a signed object fails silently; posting the same bundle with
+    taxii2-client shows the refusal, whose reason must name re-serialisation. A signed dict
+    posted as is (docs/signing.md) is accepted."""
+    member = hub.member()
+    url = f"{hub.api_root}collections/{hub.collection()}/"
+    collection = taxii.Collection(url, user=member.name, password=member.token)
+    [signed] = member.sign(indicator(valid_from="2026-11-20T09:00:00.000Z"))
+    assert stix2.TAXIICollectionSink(collection).add(signed) is None
+    assert collection.get_objects().get("objects", []) == []
+    status = collection.add_objects(stix2.v21.Bundle(signed).serialize())
+    assert status.failure_count == 1
+    message = status.failures[0]["message"]
+    assert "content differs from what was signed" in message and "stix2" in message
+    assert message.endswith("(reason: signature-invalid)")
+    assert collection.add_objects(envelope(signed)).success_count == 1
+    # The recipe in docs/signing.md: build with stix2, sign its final JSON, post the dict.
+    built = stix2.Indicator(
+        pattern=f"[ipv4-addr:value = '{fresh_ipv4()}']",
+        pattern_type="stix",
+        created_by_ref=member.identity_id,
+    )
+    [final] = member.sign(json.loads(built.serialize()))
+    status = collection.add_objects({"objects": [final]})
+    assert status.success_count == 1, status.failures

@@ -2,7 +2,8 @@
 
 They run on a city's own systems, not on the hub: they create the key a city registers, sign
 objects per docs/signing.md, check signatures against a published JWKS, and send objects to
-the hub over TAXII 2.1. Plain command functions; ``cli/main.py`` registers them.
+the hub over TAXII 2.1 (through ``cityshield.client``). Plain command functions;
+``cli/main.py`` registers them.
 
 Conventions: machine-readable output on stdout, messages on stderr, exit status 1 for usage,
 input, key and connection errors (a message, never a traceback).
@@ -20,20 +21,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import httpx
-import requests
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from taxii2client.exceptions import TAXIIServiceException
-from taxii2client.v21 import ApiRoot
 
-from cityshield.cli.context import hub_session, print_json
+from cityshield.cli.context import NoHubDatabase, existing_hub_session, print_json
+from cityshield.client.errors import HubClientError
+from cityshield.client.jwks import identity_for_key, jwks_url, read_jwks, usable_keys
+from cityshield.client.taxii import submit_objects
 from cityshield.errors import CityShieldError
 from cityshield.policy.markings import is_predefined_marking
 from cityshield.signing.keys import (
     generate_private_key,
     load_private_key,
-    load_public_key,
     private_key_to_pem,
     public_key_to_pem,
 )
@@ -66,10 +65,19 @@ IdentityOpt = Annotated[
     typer.Option(
         "--identity",
         help="Set created_by_ref to this identity id on objects that lack it, before signing. "
-        "Cities usually must: the hub refuses objects whose created_by_ref is not the "
+        "Cities usually should: the hub refuses objects whose created_by_ref is not the "
         "submitting member's identity, and recipients rely on it to know the author. "
         "Observables (SCOs, objects without 'created') have no created_by_ref and are "
         "left alone.",
+    ),
+]
+SubmitIdentityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--identity",
+        help="Set created_by_ref to this identity id on objects that lack it, before signing. "
+        "Default with --key: the identity the hub's JWKS (next to --url) lists for the key, "
+        "i.e. the member's own. SCOs (objects without 'created') are left alone.",
     ),
 ]
 
@@ -132,11 +140,15 @@ def _with_creator(obj: JSONObject, identity: str) -> JSONObject:
     return out
 
 
-def _signed(objects: list[JSONObject], key_path: Path, identity: str | None) -> list[JSONObject]:
-    """Sign every object except predefined TLP markings (published by standards bodies)."""
+def _check_identity(identity: str | None) -> None:
     if identity is not None and not _IDENTITY_RE.fullmatch(identity):
         _fail(f"--identity must be a STIX identity id (identity--<uuid>), got {identity!r}")
-    key = _load_key(key_path)
+
+
+def _signed(
+    objects: list[JSONObject], key: Ed25519PrivateKey, identity: str | None
+) -> list[JSONObject]:
+    """Sign every object except predefined TLP markings (published by standards bodies)."""
     out = []
     for obj in objects:
         if is_predefined_marking(obj):
@@ -159,7 +171,9 @@ def keygen(
     out: Annotated[
         str, typer.Option("--out", "-o", help="Writes OUT.pem (private) and OUT.pub.pem.")
     ],
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force/--no-force", help="Overwrite existing files.")
+    ] = False,
 ) -> None:
     """Create an Ed25519 signing key pair; prints {"kid", "private_key", "public_key", "jwk"}.
 
@@ -203,7 +217,8 @@ def sign(
     Key order is kept, an old signature is replaced, and standard TLP marking-definitions
     stay unsigned. Sign last: any later change to an object invalidates its signature.
     """
-    objects = _signed(_read_objects(file), key, identity)
+    _check_identity(identity)
+    objects = _signed(_read_objects(file), _load_key(key), identity)
     print_json({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects})
 
 
@@ -212,41 +227,25 @@ def sign(
 
 
 def _load_jwks(source: str | None) -> dict[str, JSONObject]:
-    """Usable JWKs by kid, from a URL, a file, or (no source) the local hub's registry."""
-    if source is None:
-        from cityshield.hub import get_hub_identity
-        from cityshield.signing.registry import jwks_document
+    """Usable JWKs by kid, from a URL, a file, or (no source) an existing local hub."""
+    if source is not None:
+        try:
+            return usable_keys(read_jwks(source), source=source)
+        except HubClientError as exc:
+            _fail(exc.description)
+    from cityshield.hub import get_hub_identity
+    from cityshield.signing.registry import jwks_document
 
-        with hub_session() as session:
+    try:
+        with existing_hub_session() as session:
             identity = get_hub_identity(session)
-            document: Any = jwks_document(
-                session, hub_identity_id=identity["id"] if identity else None
-            )
-    elif source.startswith(("http://", "https://")):
-        try:
-            response = httpx.get(source, timeout=30, follow_redirects=True)
-            response.raise_for_status()
-            document = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            _fail(f"cannot fetch JWKS from {source}: {exc}")
-    else:
-        try:
-            document = json.loads(Path(source).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            _fail(f"cannot read JWKS {source}: {exc}")
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        _fail(f"{source or 'the local registry'} is not a JWKS (a JSON object with 'keys')")
-    jwks: dict[str, JSONObject] = {}
-    for jwk in document["keys"]:
-        if not isinstance(jwk, dict):
-            continue
-        public = {k: jwk[k] for k in ("kty", "crv", "x", "kid", "alg", "use") if k in jwk}
-        try:  # other key types may share a JWKS; they just never match a kid
-            key = load_public_key(json.dumps(public))
-        except CityShieldError:
-            continue
-        jwks[kid_for(key)] = {**jwk, "_key": key}
-    return jwks
+            document = jwks_document(session, hub_identity_id=identity["id"] if identity else None)
+    except NoHubDatabase as exc:
+        _fail(
+            f"{exc.description} to take keys from; pass --jwks URL|FILE "
+            "(e.g. --jwks https://HUB/.well-known/jwks.json)"
+        )
+    return usable_keys(document, source="the local hub's registry")
 
 
 def _when(epoch: Any) -> str:
@@ -301,13 +300,15 @@ def verify(
         typer.Option(
             "--jwks",
             help="JWKS URL (e.g. https://HUB/.well-known/jwks.json) or file. "
-            "Default: the keys registered in the local hub (CITYSHIELD_HOME).",
+            "Default: the keys registered in an existing local hub (CITYSHIELD_HOME); "
+            "without one, verify fails and creates nothing.",
         ),
     ] = None,
     allow_revoked: Annotated[
         bool,
         typer.Option(
-            "--allow-revoked", help="Accept keys that are revoked or expired (with a warning)."
+            "--allow-revoked/--no-allow-revoked",
+            help="Accept keys that are revoked or expired (with a warning).",
         ),
     ] = False,
 ) -> None:
@@ -329,20 +330,21 @@ def verify(
 # submit
 
 
-def _http_error(exc: requests.HTTPError) -> str:
-    """The TAXII error message's title/description if the body has one."""
-    response = exc.response
-    if response is None:
-        return str(exc)
-    text = f"HTTP {response.status_code} from {response.url}"
+def _hub_identity_for(url: str, key: Ed25519PrivateKey, user: str) -> str | None:
+    """The identity the hub lists for ``key``, so created_by_ref names the author without
+    the city copying its identity id around. The hub checks it against the submitter anyway."""
     try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and (body.get("title") or body.get("description")):
-        parts = [str(body[k]) for k in ("title", "description") if body.get(k)]
-        return f"{text}: {': '.join(parts)}"
-    return f"{text}: {response.reason}"
+        identity = identity_for_key(url, key.public_key())
+    except HubClientError as exc:
+        _fail(f"cannot look up the key's identity (or pass --identity): {exc.description}")
+    if identity is None:
+        typer.echo(
+            f"warning: key {kid_for(key.public_key())} is not in the hub's JWKS "
+            f"({jwks_url(url)}); objects are sent without created_by_ref and the hub will "
+            f"refuse them. Register it: cityshield key add {user} PUBLIC_KEY.pem",
+            err=True,
+        )
+    return identity
 
 
 def submit(
@@ -354,65 +356,40 @@ def submit(
         str, typer.Option("--token", envvar="CITYSHIELD_TOKEN", help="Member's API token.")
     ],
     key: KeyOpt = None,
-    identity: IdentityOpt = None,
+    identity: SubmitIdentityOpt = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Objects per request.")] = 500,
 ) -> None:
     """Send objects to a hub collection over TAXII 2.1 (signing them first with --key).
 
-    Prints {"total", "success_count", "failure_count", "pending_count", "failures":
-    [{"id", "message"}], "status_ids"} and each refused object on stderr. Exit status 0 if
-    all were accepted, 2 if some were refused, 1 on usage or connection errors.
+    With --key and no --identity, created_by_ref defaults to the identity the hub's JWKS
+    lists for the key. Prints {"total", "success_count", "failure_count", "pending_count",
+    "failures": [{"id", "message"}], "status_ids"} and each refused object on stderr. Exit
+    status 0 if all were accepted, 2 if some were refused, 1 on usage or connection errors.
     """
+    _check_identity(identity)
     objects = _read_objects(file)
     if key is not None:
-        objects = _signed(objects, key, identity)
+        private = _load_key(key)
+        if identity is None:
+            identity = _hub_identity_for(url, private, user)
+        objects = _signed(objects, private, identity)
     elif identity is not None:
         _fail("--identity needs --key: changing an object after signing breaks its signature")
-    summary: JSONObject = {
-        "total": len(objects),
-        "success_count": 0,
-        "failure_count": 0,
-        "pending_count": 0,
-        "failures": [],
-        "status_ids": [],
-    }
-    sent = 0
     try:
-        with ApiRoot(url if url.endswith("/") else url + "/", user=user, password=token) as root:
-            target = next(
-                (c for c in root.collections if collection in (c.id, c.alias)),
-                None,
-            )
-            if target is None:
-                names = ", ".join(sorted(c.alias or c.id for c in root.collections)) or "none"
-                _fail(f"collection {collection!r} not found at {url} (visible: {names})")
-            if not target.can_write:
-                _fail(f"collection {collection!r} is not writable for {user}")
-            for start in range(0, len(objects), batch):
-                chunk = objects[start : start + batch]
-                status = target.add_objects({"objects": chunk}, wait_for_completion=True)
-                sent += len(chunk)
-                summary["status_ids"].append(status.id)
-                summary["success_count"] += status.success_count
-                summary["failure_count"] += status.failure_count
-                summary["pending_count"] += status.pending_count
-                summary["failures"] += [
-                    {"id": f.get("id"), "message": f.get("message")} for f in status.failures or []
-                ]
-    except requests.HTTPError as exc:
-        _fail(_submitted(sent, len(objects)) + _http_error(exc))
-    except requests.RequestException as exc:
-        _fail(f"{_submitted(sent, len(objects))}cannot reach {url}: {exc}")
-    except (TAXIIServiceException, ValueError) as exc:
-        _fail(f"{_submitted(sent, len(objects))}unexpected TAXII response from {url}: {exc}")
-    print_json(summary)
-    for failure in summary["failures"]:
+        summary = submit_objects(
+            api_root=url,
+            collection=collection,
+            user=user,
+            token=token,
+            objects=objects,
+            batch=batch,
+        )
+    except HubClientError as exc:
+        _fail(exc.description)
+    print_json(summary.as_json())
+    for failure in summary.failures:
         typer.echo(f"refused {failure['id']}: {failure['message']}", err=True)
-    if summary["pending_count"]:
-        typer.echo(f"{summary['pending_count']} objects still pending at the hub", err=True)
-    if summary["failure_count"] or summary["pending_count"]:
+    if summary.pending_count:
+        typer.echo(f"{summary.pending_count} objects still pending at the hub", err=True)
+    if summary.failure_count or summary.pending_count:
         raise typer.Exit(2)
-
-
-def _submitted(sent: int, total: int) -> str:
-    return f"after {sent} of {total} objects were sent: " if sent else ""

@@ -7,9 +7,12 @@ from typing import Annotated
 import typer
 
 from cityshield.cli.context import hub_session, print_json
+from cityshield.policy.caller import ROLES
 from cityshield.store.collections import create_collection, list_all_collections
 
 app = typer.Typer(help="Manage TAXII collections.")
+
+ROLE_METAVAR = f"[{'|'.join(ROLES)}]"
 
 
 @app.command("add")
@@ -17,9 +20,15 @@ def add(
     alias: str,
     title: Annotated[str, typer.Option(help="Human title.")] = "",
     description: Annotated[str, typer.Option()] = "",
-    read_role: Annotated[list[str] | None, typer.Option("--read-role", help="Repeatable.")] = None,
+    read_role: Annotated[
+        list[str] | None,
+        typer.Option("--read-role", metavar=ROLE_METAVAR, help="A role that may read; repeatable."),
+    ] = None,
     write_role: Annotated[
-        list[str] | None, typer.Option("--write-role", help="Repeatable.")
+        list[str] | None,
+        typer.Option(
+            "--write-role", metavar=ROLE_METAVAR, help="A role that may write; repeatable."
+        ),
     ] = None,
 ) -> None:
     """Add a collection; roles not named may neither read nor write it (admins always may)."""

@@ -15,10 +15,15 @@ from cityshield.dedup.service import age_network, publish_pending
 from cityshield.demo import credentials_path, seed_demo
 from cityshield.hub import ensure_hub, load_network_context
 
+# Plain (click) help, not typer's rich panels: those print a value type such as <bool> beside
+# every switch, and people then type `--force true`, which is refused. Plain help shows
+# switches as `--json / --no-json` and only real values get a metavar. The setting reaches
+# every sub-command from here.
 app = typer.Typer(
     help="cityshield: a TAXII 2.1 threat-sharing hub for a network of cities.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 app.add_typer(members.app, name="member")
 app.add_typer(collections.app, name="collection")

@@ -13,11 +13,27 @@ from cityshield.policy.caller import ROLES
 app = typer.Typer(help="Manage the network's members (cities, analysts, admins).")
 
 
+ROLE_HELP = (
+    "What the member may do: 'member' (a city) and 'analyst' read and write the "
+    "collections whose roles name them (see `collection add --read-role/--write-role`); "
+    "'admin' also sees every object, deletes objects and explains the policy."
+)
+GROUP_HELP = (
+    "A group to put the member in; repeatable. Groups are free names (a region, a sector: "
+    "north, water); members sharing a group see each other's TLP:AMBER objects, and policy "
+    "rules can allow or deny by group. The policy's groups: section can add members to more."
+)
+
+
 @app.command("add")
 def add(
     name: str,
-    group: Annotated[list[str] | None, typer.Option("--group", "-g", help="Repeatable.")] = None,
-    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")] = "member",
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", metavar="GROUP", help=GROUP_HELP)
+    ] = None,
+    role: Annotated[
+        str, typer.Option(metavar=f"[{'|'.join(ROLES)}]", help=ROLE_HELP, show_default=True)
+    ] = "member",
 ) -> None:
     """Add a member; prints {"name", "identity_id", "token"} as JSON. The token is shown once."""
     with hub_session() as session:
@@ -26,7 +42,9 @@ def add(
 
 
 @app.command("list")
-def list_(as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False) -> None:
+def list_(
+    as_json: Annotated[bool, typer.Option("--json/--no-json", help="JSON output.")] = False,
+) -> None:
     """List members with their role and groups (never their tokens)."""
     with hub_session() as session:
         rows = [

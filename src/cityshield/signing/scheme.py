@@ -49,6 +49,7 @@ from cityshield.errors import CityShieldError
 from cityshield.signing.jcs import canonical_json
 
 __all__ = [
+    "INVALID_SIGNATURE_MESSAGE",
     "PARALLEL_THRESHOLD",
     "SIGNATURE_ALG",
     "SIGNATURE_ENTRY_SCHEMA",
@@ -371,13 +372,18 @@ def _prepare(obj: JSONObject, public_key: Ed25519PublicKey) -> tuple[bytes, byte
     return raw, signing_input(obj), signature
 
 
+#: Why a signature that is well-formed and names the right key still fails. Most often a tool
+#: between the signer and the hub re-serialised the object (stix2 adds ``pattern_version`` and
+#: rewrites timestamps to its own precision), so the message names that before anything else.
+INVALID_SIGNATURE_MESSAGE = (
+    "signature does not match: the object's content differs from what was signed (it was "
+    "changed after signing, or a tool re-serialised it, e.g. stix2 rewriting timestamps or "
+    "adding pattern_version), or it was signed with another key"
+)
+
+
 def _invalid(obj: JSONObject, kid: str) -> InvalidSignature:
-    return InvalidSignature(
-        "signature does not match the object's content: it was changed after signing "
-        "or signed with another key",
-        **_details(obj),
-        kid=kid,
-    )
+    return InvalidSignature(INVALID_SIGNATURE_MESSAGE, **_details(obj), kid=kid)
 
 
 def verify_object(obj: JSONObject, public_key: Ed25519PublicKey) -> None:

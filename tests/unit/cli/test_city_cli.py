@@ -328,3 +328,28 @@ def test_verify_uses_local_hub_registry(
         assert run("verify", claimed).exit_code == 1
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("home_exists", [False, True], ids=["no-home", "empty-home"])
+def test_verify_without_jwks_or_hub_database_fails_and_creates_nothing(
+    tmp_path: Path, key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch, home_exists: bool
+) -> None:
+    """A city's system is not a hub: verify there must not leave a hub database behind."""
+    home = tmp_path / "city-home"
+    if home_exists:
+        home.mkdir()
+    monkeypatch.setenv("CITYSHIELD_HOME", str(home))
+    monkeypatch.delenv("CITYSHIELD_DATABASE_URL", raising=False)
+    path = sign_file(tmp_path, key, indicator())
+    get_settings.cache_clear()
+    try:
+        result = run("verify", path)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert "no hub database" in result.stderr and "--jwks URL|FILE" in result.stderr
+    assert result.stdout == ""
+    if home_exists:
+        assert list(home.iterdir()) == []
+    else:
+        assert not home.exists()

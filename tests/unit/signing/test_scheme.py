@@ -244,6 +244,21 @@ def test_key_order_and_whitespace_do_not_matter(dump: Any) -> None:
     verify_object(json.loads(text), PUB)
 
 
+def test_stix2_reserialisation_breaks_the_signature_and_the_reason_says_so() -> None:
+    """stix2 writes its own form of an object (pattern_version added, timestamps at its own
+    precision); the refusal must point at that, not only at tampering or another key."""
+    signed = sign_object(dict(vector_unsigned(), valid_from="2026-11-20T09:15:00.000Z"), KEY)
+    bundle = json.loads(stix2.v21.Bundle(signed, allow_custom=True).serialize())
+    [rewritten] = bundle["objects"]
+    assert rewritten["valid_from"] == "2026-11-20T09:15:00Z"  # what the signer did not sign
+    assert rewritten["pattern_version"] == "2.1"
+    with pytest.raises(InvalidSignature) as info:
+        verify_object(rewritten, PUB)
+    assert "content differs from what was signed" in info.value.description
+    assert "re-serialised" in info.value.description and "stix2" in info.value.description
+    assert info.value.reason == "signature-invalid"
+
+
 def test_sign_object_does_not_mutate_and_keeps_order() -> None:
     original = vector_unsigned()
     original["extensions"] = {OTHER_EXT: {"extension_type": "property-extension", "a": 1}}
