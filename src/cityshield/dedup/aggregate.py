@@ -36,6 +36,8 @@ class Corroboration:
     indicator_types: tuple[str, ...]
     tlp: str | None
     state: str  # active | revoked | expired
+    next_end_us: int | None = None
+    """When the next counted contribution stops counting: the aggregate changes then."""
 
 
 def contribution_end_us(contribution: Contribution, lifetime_us: int | None) -> int | None:
@@ -99,4 +101,5 @@ def corroborate(
         ),
         tlp=max(tlps, key=TLP_ORDER.index) if tlps else None,
         state=state,
+        next_end_us=min((end for end in ends if end is not None and end > now_us), default=None),
     )

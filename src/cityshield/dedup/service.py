@@ -328,7 +328,10 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
             ioc.benign_reason = context.allowlist.reason(ioc.observable_type, ioc.value)
         objects.append(build_network_indicator(ioc, summary, context=context, modified_us=modified))
         sources[ioc.indicator_id] = [c.stix_pk for c in rows if c.stix_pk is not None]
-        ioc.state, ioc.expires_us, ioc.published_us = summary.state, summary.expires_us, modified
+        # Ageing republishes when the next contribution ends, not only when the last does:
+        # a member's view may count only that one, and must change when it expires rather
+        # than when someone else's report next triggers a publication.
+        ioc.state, ioc.expires_us, ioc.published_us = summary.state, summary.next_end_us, modified
         session.add(ioc)
     if objects:
         stored = write_hub_objects(
