@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
 from cityshield.dedup.context import NetworkContext
+from cityshield.flows.members import add_member
 from cityshield.members import service as members
 from cityshield.signing.keys import (
     generate_private_key,
@@ -90,7 +91,7 @@ def seed_demo(
         if members.get_member(session, name) is not None:
             new = members.rotate_token(session, name=name)
         else:
-            new = members.create_member(session, name=name, role=role, groups=groups)
+            new = add_member(session, home=home, name=name, role=role, groups=groups)
         creds[name] = {"identity_id": new.identity_id, "token": new.token, "role": role}
         if role == "member":
             key_path = home / "demo-keys" / f"{name}.pem"

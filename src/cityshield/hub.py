@@ -2,7 +2,8 @@
 
 The hub signs what it writes itself (network views, anonymised republications), so it
 needs an Ed25519 key; the private key lives in the data directory with mode 0600, never in
-the database, so a database dump does not carry it.
+the database, so a database dump does not carry it. What the hub publishes in its ``hub``
+collection is ``publications.py``'s.
 """
 
 from __future__ import annotations
@@ -20,20 +21,17 @@ from sqlmodel import Session
 from cityshield.config import Settings
 from cityshield.dedup.allowlist import load_allowlist
 from cityshield.dedup.context import DEFAULT_LIFETIME_DAYS, NetworkContext
-from cityshield.dedup.publish import corroboration_extension_definition
-from cityshield.policy.store import write_public_audience
+from cityshield.publications import publish_hub_objects
 from cityshield.signing.models import SigningKey
 from cityshield.signing.registry import register_key
-from cityshield.signing.scheme import extension_definition, kid_for, sign_object
+from cityshield.signing.scheme import kid_for
 from cityshield.store.collections import (
     HUB_ALIAS,
     NETWORK_ALIAS,
     SUBMISSIONS_ALIAS,
     ensure_collection,
-    get_collection_by_alias,
 )
 from cityshield.store.models import HubSetting
-from cityshield.store.writer import write_hub_objects
 from cityshield.timefmt import format_timestamp, now_micros
 
 HUB_KEY_FILE = "hub_ed25519.pem"
@@ -70,7 +68,8 @@ BUILTIN_COLLECTIONS: tuple[tuple[str, str, str, list[str]], ...] = (
     (
         HUB_ALIAS,
         "Hub",
-        "The hub's identity and the definitions members need to verify objects.",
+        "Identities of the hub and its members, the TLP marking-definitions and the "
+        "extension-definitions members need to read and verify objects.",
         [],
     ),
     (
@@ -88,25 +87,13 @@ BUILTIN_COLLECTIONS: tuple[tuple[str, str, str, list[str]], ...] = (
 )
 
 
-def _ensure_hub_publications(
-    session: Session, *, key: Ed25519PrivateKey, identity: dict[str, Any]
-) -> None:
-    """Register the hub key and publish the hub identity (signed by it) and the
-    extension-definitions in the read-only ``hub`` collection."""
-    public = key.public_key()
-    kid = kid_for(public)
-    if session.get(SigningKey, kid) is None:
-        register_key(session, public_key=public, member_id=None)
-    collection = get_collection_by_alias(session, HUB_ALIAS)
-    # STIX 2.1 gives extension-definition objects no `extensions` property, so that one
-    # object cannot carry a signature; its created_by_ref names the (signed) hub identity.
-    published = [
-        sign_object(identity, key),
-        extension_definition(identity["id"], identity["created"]),
-        corroboration_extension_definition(identity["id"], identity["created"]),
-    ]
-    stored = write_hub_objects(session, collection=collection, objects=published, kid=kid)
-    write_public_audience(session, [item.pk for item in stored.written])
+def hub_signer(session: Session, home: Path) -> Ed25519PrivateKey:
+    """The hub key, registered (as the hub's, member None) so that what it signs verifies
+    against the published JWKS."""
+    key = ensure_hub_key(home)
+    if session.get(SigningKey, kid_for(key.public_key())) is None:
+        register_key(session, public_key=key.public_key(), member_id=None)
+    return key
 
 
 def get_hub_identity(session: Session) -> dict[str, Any] | None:
@@ -115,8 +102,9 @@ def get_hub_identity(session: Session) -> dict[str, Any] | None:
 
 
 def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
-    """Create the hub identity, key and built-in collections if missing; idempotent."""
-    key = ensure_hub_key(home)
+    """Create the hub identity, key and built-in collections if missing, and bring the
+    ``hub`` collection's publications up to date (``publications.py``); idempotent."""
+    key = hub_signer(session, home)
     identity = get_hub_identity(session)
     if identity is None:
         stamp = format_timestamp(now_micros() // 1000 * 1000)
@@ -140,7 +128,7 @@ def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
             read_roles=_EVERY_ROLE,
             write_roles=write_roles,
         )
-    _ensure_hub_publications(session, key=key, identity=identity)
+    publish_hub_objects(session, key=key, identity=identity)
     session.flush()
     return identity
 

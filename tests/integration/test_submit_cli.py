@@ -11,13 +11,14 @@ import pytest
 import typer
 from click.testing import Result
 from sqlalchemy import inspect
+from taxii2client.v21 import ApiRoot, as_pages
 from typer.testing import CliRunner
 
 from cityshield.cli import city
 from cityshield.config import get_settings
 from cityshield.db import make_engine
 from cityshield.signing.keys import generate_private_key, private_key_to_pem
-from cityshield.signing.scheme import sign_object
+from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, sign_object
 from tests.utils.postgres import PostgresServer
 from tests.utils.server import TAXII, Hub, TestMember
 from tests.utils.stix import indicator
@@ -240,3 +241,24 @@ def test_verify_without_jwks_on_an_empty_postgres_database_creates_no_tables(
     finally:
         engine.dispose()
     assert not (tmp_path / "home").exists()
+
+
+def test_verify_of_the_whole_hub_collection_exits_0(hub: Hub, tmp_path: Path) -> None:
+    """Everything the hub publishes verifies against its JWKS with the city-side tool: the
+    signed identities, the extension-definitions (signed in x_cityshield_signature) and the
+    TLP definitions (predefined, unsigned)."""
+    member = hub.member()
+    root = ApiRoot(hub.api_root, user=member.name, password=member.token)
+    collection = next(c for c in root.collections if c.alias == "hub")
+    objects = [
+        obj
+        for page in as_pages(collection.get_objects, per_request=100)
+        for obj in page.get("objects", [])
+    ]
+    path = write_json(tmp_path / "hub.json", {"objects": objects})
+    result = run("verify", "--jwks", f"{hub.base_url}/.well-known/jwks.json", path)
+    assert result.exit_code == 0, result.output
+    lines = {line["id"]: line for line in map(json.loads, result.stdout.splitlines())}
+    assert len(lines) == len(objects) and all(line["ok"] for line in lines.values())
+    assert lines[member.identity_id]["kid"] is not None
+    assert lines[SIGNATURE_EXTENSION_ID]["kid"] is not None

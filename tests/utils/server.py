@@ -18,9 +18,10 @@ from sqlalchemy import Engine
 from cityshield.config import Settings
 from cityshield.db import make_engine, session_scope
 from cityshield.dedup.service import publish_pending
+from cityshield.flows.members import add_member
 from cityshield.hub import ensure_hub, load_network_context
 from cityshield.main import create_app
-from cityshield.members.service import caller_for_token, create_member
+from cityshield.members.service import caller_for_token
 from cityshield.migrate import upgrade
 from cityshield.policy.markings import is_predefined_marking
 from cityshield.signing.keys import generate_private_key
@@ -125,11 +126,16 @@ class Hub:
     def member(
         self, role: str = "member", groups: list[str] | None = None, name: str | None = None
     ) -> TestMember:
-        """A new member with one registered signing key."""
+        """A new member with one registered signing key, added as ``member add`` does (so
+        the hub publishes its identity)."""
         key = generate_private_key()
         with session_scope(self.engine) as session:
-            creds = create_member(
-                session, name=name or self.unique(role), role=role, groups=groups or []
+            creds = add_member(
+                session,
+                home=self.settings.home,
+                name=name or self.unique(role),
+                role=role,
+                groups=groups or [],
             )
             caller = caller_for_token(session, token=creds.token)
             assert caller is not None

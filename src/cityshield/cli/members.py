@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from cityshield.cli.context import hub_session, print_json
+from cityshield.config import get_settings
+from cityshield.flows import members as flows
 from cityshield.members import service
 from cityshield.policy.caller import ROLES
 
@@ -35,9 +37,14 @@ def add(
         str, typer.Option(metavar=f"[{'|'.join(ROLES)}]", help=ROLE_HELP, show_default=True)
     ] = "member",
 ) -> None:
-    """Add a member; prints {"name", "identity_id", "token"} as JSON. The token is shown once."""
-    with hub_session() as session:
-        creds = service.create_member(session, name=name, role=role, groups=group or [])
+    """Add a member; prints {"name", "identity_id", "token"} as JSON. The token is shown once.
+
+    The hub publishes the member's signed identity in its ``hub`` collection."""
+    settings = get_settings()
+    with hub_session(settings) as session:
+        creds = flows.add_member(
+            session, home=settings.home, name=name, role=role, groups=group or []
+        )
     print_json({"name": creds.name, "identity_id": creds.identity_id, "token": creds.token})
 
 
@@ -71,9 +78,11 @@ def list_(
 
 @app.command("remove")
 def remove(name: str) -> None:
-    """Remove a member; its token stops working at once."""
-    with hub_session() as session:
-        service.remove_member(session, name=name)
+    """Remove a member; its token stops working at once and the hub publishes a revoked
+    version of its identity (the name cannot be used again)."""
+    settings = get_settings()
+    with hub_session(settings) as session:
+        flows.remove_member(session, home=settings.home, name=name)
     typer.echo(f"removed {name}", err=True)
 
 

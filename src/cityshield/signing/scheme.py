@@ -1,4 +1,5 @@
-"""Per-object Ed25519 signatures carried in a STIX 2.1 property-extension.
+"""Per-object Ed25519 signatures carried in a STIX 2.1 property-extension (or, on the one
+type without ``extensions``, a custom property).
 
 Each STIX object a city submits carries its own signature so that any recipient can check
 who *wrote* it after the hub has stored, deduplicated and redistributed it (transport
@@ -7,6 +8,9 @@ authentication only says who *sent* a batch). The normative description is
 
 - the signature lives in ``extensions[SIGNATURE_EXTENSION_ID]`` as
   ``{"extension_type": "property-extension", "alg": "Ed25519", "kid": ..., "sig": ...}``;
+  an ``extension-definition`` (which STIX gives no ``extensions``) carries
+  ``{"alg", "kid", "sig"}`` in its top-level ``x_cityshield_signature`` instead
+  (``signing/placement.py``);
 - the signing input is the object with that one entry removed (and ``extensions`` removed if
   it is then empty), canonicalised with RFC 8785 (JCS), as UTF-8 bytes;
 - ``kid`` is the RFC 7638 thumbprint of the RFC 8037 OKP JWK of the public key.
@@ -47,13 +51,24 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from cityshield.errors import CityShieldError
 from cityshield.signing.jcs import canonical_json
+from cityshield.signing.placement import (
+    EXTENSION_ENTRY_KEYS,
+    EXTENSION_TYPE,
+    PROPERTY_ENTRY_KEYS,
+    SIGNATURE_ALG,
+    SIGNATURE_EXTENSION_ID,
+    SIGNATURE_PROPERTY,
+    signed_in_property,
+    with_signature,
+    without_signature,
+)
 
 __all__ = [
     "INVALID_SIGNATURE_MESSAGE",
     "PARALLEL_THRESHOLD",
     "SIGNATURE_ALG",
-    "SIGNATURE_ENTRY_SCHEMA",
     "SIGNATURE_EXTENSION_ID",
+    "SIGNATURE_PROPERTY",
     "InvalidSignature",
     "MalformedSignature",
     "MissingSignature",
@@ -61,7 +76,6 @@ __all__ = [
     "SignatureError",
     "b64url_decode",
     "b64url_encode",
-    "extension_definition",
     "kid_for",
     "public_jwk",
     "read_signature",
@@ -75,40 +89,11 @@ __all__ = [
 
 JSONObject = dict[str, Any]
 
-SIGNATURE_EXTENSION_ID = "extension-definition--bb39412e-2a52-4efc-a3b5-43da70fc3dda"
-SIGNATURE_ALG = "Ed25519"
-_EXTENSION_TYPE = "property-extension"
-_ENTRY_KEYS = frozenset({"extension_type", "alg", "kid", "sig"})
 _SIG_LEN = 64
 _KID_LEN = 32  # SHA-256 digest
 
 #: Batches larger than this are verified in a process pool (when more than one core is usable).
 PARALLEL_THRESHOLD = 256
-
-#: JSON Schema of the extension entry; published in the extension-definition's ``schema``.
-SIGNATURE_ENTRY_SCHEMA: JSONObject = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "cityshield object signature (STIX 2.1 property-extension)",
-    "type": "object",
-    "properties": {
-        "extension_type": {"const": _EXTENSION_TYPE},
-        "alg": {"const": SIGNATURE_ALG},
-        "kid": {
-            "description": "RFC 7638 JWK thumbprint (SHA-256, base64url without padding) "
-            "of the signer's Ed25519 OKP JWK",
-            "type": "string",
-            "pattern": "^[A-Za-z0-9_-]{43}$",
-        },
-        "sig": {
-            "description": "Ed25519 signature (base64url without padding) over the RFC 8785 "
-            "canonical form of the object without this extension entry",
-            "type": "string",
-            "pattern": "^[A-Za-z0-9_-]{86}$",
-        },
-    },
-    "required": ["extension_type", "alg", "kid", "sig"],
-    "additionalProperties": False,
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,21 +206,6 @@ def public_jwk(public_key: Ed25519PublicKey, *, kid: str | None = None) -> JSONO
 # Signing input
 
 
-def _without_signature(obj: JSONObject) -> JSONObject:
-    """The object minus our extension entry (and minus ``extensions`` if that leaves it empty).
-
-    Other extensions stay: they are part of what the author vouches for.
-    """
-    extensions = obj.get("extensions")
-    if not isinstance(extensions, dict):
-        return obj
-    rest = {k: v for k, v in extensions.items() if k != SIGNATURE_EXTENSION_ID}
-    view = {k: v for k, v in obj.items() if k != "extensions"}
-    if rest:
-        view["extensions"] = rest
-    return view
-
-
 def signing_input(obj: JSONObject) -> bytes:
     """RFC 8785 bytes of the object without its signature entry.
 
@@ -248,7 +218,7 @@ def signing_input(obj: JSONObject) -> bytes:
     if not isinstance(obj, dict):
         raise NotCanonicalizable("a signed STIX object must be a JSON object")
     try:
-        return canonical_json(_without_signature(obj))
+        return canonical_json(without_signature(obj))
     except rfc8785.IntegerDomainError as exc:
         raise NotCanonicalizable(
             f"{exc}: integers must lie within ±(2**53-1) (I-JSON, RFC 7493); "
@@ -270,27 +240,54 @@ def signing_input(obj: JSONObject) -> bytes:
 def sign_object(obj: JSONObject, private_key: Ed25519PrivateKey) -> JSONObject:
     """Return a signed copy of ``obj``; the input is never mutated.
 
-    Key order is kept and the entry is placed last in ``extensions`` (replacing an old
-    signature), so the output diffs cleanly against what the author wrote. The copy is
-    shallow: nested values are shared with the input.
+    Key order is kept and the entry is placed last in ``extensions`` (or, on an
+    extension-definition, in ``x_cityshield_signature``), replacing an old signature, so the
+    output diffs cleanly against what the author wrote. The copy is shallow: nested values
+    are shared with the input.
     """
     if not isinstance(obj, dict):
         raise NotCanonicalizable("a signed STIX object must be a JSON object")
-    extensions = obj.get("extensions", {})
-    if not isinstance(extensions, dict):
+    if not signed_in_property(obj) and not isinstance(obj.get("extensions", {}), dict):
         raise MalformedSignature("'extensions' must be a JSON object", **_details(obj))
     signature = private_key.sign(signing_input(obj))
-    entry = {
-        "extension_type": _EXTENSION_TYPE,
-        "alg": SIGNATURE_ALG,
-        "kid": _kid_for_raw(_raw(private_key.public_key())),
-        "sig": b64url_encode(signature),
-    }
-    new_extensions = {k: v for k, v in extensions.items() if k != SIGNATURE_EXTENSION_ID}
-    new_extensions[SIGNATURE_EXTENSION_ID] = entry
-    signed = dict(obj)
-    signed["extensions"] = new_extensions
-    return signed
+    kid = _kid_for_raw(_raw(private_key.public_key()))
+    return with_signature(obj, kid=kid, sig=b64url_encode(signature))
+
+
+def _entry(obj: JSONObject, details: dict[str, str]) -> tuple[JSONObject, str]:
+    """The signature entry and how messages name it, from the one place ``obj``'s type
+    keeps it (``signing/placement.py``)."""
+    if signed_in_property(obj):
+        if SIGNATURE_PROPERTY not in obj:
+            raise MissingSignature(
+                f"an {obj['type']} has no 'extensions'; its signature goes in "
+                f"{SIGNATURE_PROPERTY}, which it lacks",
+                **details,
+            )
+        where, entry = f"the {SIGNATURE_PROPERTY} property", obj[SIGNATURE_PROPERTY]
+    else:
+        if SIGNATURE_PROPERTY in obj:
+            # One place per type: a second spelling would let two verifiers read two
+            # different signatures off the same object.
+            raise MalformedSignature(
+                f"{SIGNATURE_PROPERTY} is only for extension-definitions; this object's "
+                f"signature goes in its {SIGNATURE_EXTENSION_ID} extension",
+                **details,
+            )
+        extensions = obj.get("extensions")
+        if extensions is None:
+            raise MissingSignature(
+                f"object has no 'extensions' property, so no {SIGNATURE_EXTENSION_ID} signature",
+                **details,
+            )
+        if not isinstance(extensions, dict):
+            raise MalformedSignature("'extensions' must be a JSON object", **details)
+        if SIGNATURE_EXTENSION_ID not in extensions:
+            raise MissingSignature(f"object has no {SIGNATURE_EXTENSION_ID} extension", **details)
+        where, entry = "the signature extension", extensions[SIGNATURE_EXTENSION_ID]
+    if not isinstance(entry, dict):
+        raise MalformedSignature(f"{where} must be a JSON object", **details)
+    return entry, where
 
 
 def read_signature(obj: JSONObject) -> tuple[str, bytes]:
@@ -302,31 +299,19 @@ def read_signature(obj: JSONObject) -> tuple[str, bytes]:
     if not isinstance(obj, dict):
         raise MalformedSignature("a signed STIX object must be a JSON object")
     details = _details(obj)
-    extensions = obj.get("extensions")
-    if extensions is None:
-        raise MissingSignature(
-            f"object has no 'extensions' property, so no {SIGNATURE_EXTENSION_ID} signature",
-            **details,
-        )
-    if not isinstance(extensions, dict):
-        raise MalformedSignature("'extensions' must be a JSON object", **details)
-    if SIGNATURE_EXTENSION_ID not in extensions:
-        raise MissingSignature(f"object has no {SIGNATURE_EXTENSION_ID} extension", **details)
-    entry = extensions[SIGNATURE_EXTENSION_ID]
-    if not isinstance(entry, dict):
-        raise MalformedSignature("the signature extension must be a JSON object", **details)
-    missing = sorted(_ENTRY_KEYS - entry.keys())
+    entry, where = _entry(obj, details)
+    expected_keys = PROPERTY_ENTRY_KEYS if signed_in_property(obj) else EXTENSION_ENTRY_KEYS
+    missing = sorted(expected_keys - entry.keys())
     if missing:
-        raise MalformedSignature(f"the signature extension lacks {', '.join(missing)}", **details)
-    extra = sorted(entry.keys() - _ENTRY_KEYS)
+        raise MalformedSignature(f"{where} lacks {', '.join(missing)}", **details)
+    extra = sorted(entry.keys() - expected_keys)
     if extra:
         raise MalformedSignature(
-            f"the signature extension has unexpected (unsigned) properties: {', '.join(extra)}",
-            **details,
+            f"{where} has unexpected (unsigned) properties: {', '.join(extra)}", **details
         )
-    if entry["extension_type"] != _EXTENSION_TYPE:
+    if "extension_type" in expected_keys and entry["extension_type"] != EXTENSION_TYPE:
         raise MalformedSignature(
-            f"the signature extension's extension_type must be {_EXTENSION_TYPE!r}, "
+            f"the signature extension's extension_type must be {EXTENSION_TYPE!r}, "
             f"got {entry['extension_type']!r}",
             **details,
         )
@@ -543,39 +528,3 @@ def verify_many(
             if not ok:
                 results[i] = _invalid(items[i][0], _kid_for_raw(job[0]))
     return results
-
-
-# --------------------------------------------------------------------------------------------
-# The published extension-definition
-
-
-def extension_definition(
-    hub_identity_id: str, created: str, *, schema: str | None = None
-) -> JSONObject:
-    """The STIX 2.1 ``extension-definition`` (§7.3) that tells STIX tools what the
-    signature extension is, so they keep it instead of flagging an unknown extension.
-
-    ``schema`` defaults to the entry's JSON Schema as text; pass a URL if the hub serves it.
-    """
-    if not hub_identity_id.startswith("identity--"):
-        raise ValueError("created_by_ref must be an identity id (identity--<uuid>)")
-    if schema is None:
-        schema = rfc8785.dumps(SIGNATURE_ENTRY_SCHEMA).decode("utf-8")
-    return {
-        "type": "extension-definition",
-        "spec_version": "2.1",
-        "id": SIGNATURE_EXTENSION_ID,
-        "created_by_ref": hub_identity_id,
-        "created": created,
-        "modified": created,
-        "name": "cityshield object signature",
-        "description": (
-            "Ed25519 signature by the object's author. sig (base64url, no padding) signs the "
-            "RFC 8785 (JCS) UTF-8 serialisation of the object with this extension entry removed "
-            "(and 'extensions' removed if then empty); kid is the RFC 7638 thumbprint of the "
-            "signer's OKP JWK. Store and forward signed objects byte-for-byte as received."
-        ),
-        "schema": schema,
-        "version": "1.0.0",
-        "extension_types": [_EXTENSION_TYPE],
-    }

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from cityshield.bulk import chunks
 from cityshield.policy.markings import TLP_LEVELS, is_official_definition
+from cityshield.store.collections import HUB_ALIAS, collection_id_for
 from cityshield.store.models import Collection, HubSetting, Member, StixObject
 from cityshield.store.writer import Candidate, describe
 
@@ -37,13 +38,17 @@ def check_claims(session: Session, candidates: list[Candidate]) -> Claims:
     - A TLP marking-definition is accepted as a no-op when it is exactly the official one
       (members' tools bundle them; the hub serves its own copy), refused otherwise.
     - Member and hub identities are the hub's to publish: an object with one of their ids
-      would be read as that member's (or the hub's) own words.
+      would be read as that member's (or the hub's) own words. So is everything else in
+      the ``hub`` collection (extension-definitions, removed members' identities): a
+      member's copy under the same id, served from another collection, would shadow the
+      hub's in a tool that reads both (stix2's composite source takes the latest).
     - Every marking reference must name a TLP marking, a stored marking-definition or one
       in the same envelope: an unknown (mistyped) id would otherwise fall back to the
       default marking and be shared wider than its author meant.
     """
     claims = Claims()
     reserved = _reserved_identities(session)
+    published = _hub_published(session, {c.object_id for c in candidates} - set(TLP_LEVELS))
     in_envelope = {
         c.object_id
         for c in candidates
@@ -52,7 +57,7 @@ def check_claims(session: Session, candidates: list[Candidate]) -> Claims:
     refs = {ref for c in candidates for ref in marking_refs(c.obj)} - set(TLP_LEVELS) - in_envelope
     known = in_envelope | set(TLP_LEVELS) | _stored_markings(session, refs)
     for candidate in candidates:
-        reason = _refusal(candidate, reserved, known)
+        reason = _refusal(candidate, reserved, published, known)
         if reason is None and candidate.object_id in TLP_LEVELS:
             claims.no_ops.append(_success(candidate))
         elif reason is None:
@@ -72,7 +77,9 @@ def marking_refs(obj: dict[str, Any]) -> set[str]:
     return refs
 
 
-def _refusal(candidate: Candidate, reserved: set[str], known: set[str]) -> str | None:
+def _refusal(
+    candidate: Candidate, reserved: set[str], published: set[str], known: set[str]
+) -> str | None:
     obj, object_id = candidate.obj, candidate.object_id
     if object_id in TLP_LEVELS:
         if obj.get("type") == "marking-definition" and is_official_definition(obj):
@@ -85,6 +92,11 @@ def _refusal(candidate: Candidate, reserved: set[str], known: set[str]) -> str |
         return (
             f"{object_id} is a member's or the hub's identity; the hub publishes those "
             "itself (reason: reserved-identity)"
+        )
+    if object_id in published:
+        return (
+            f"{object_id} is one of the hub's own publications (its hub collection); "
+            "members cannot submit it (reason: reserved-hub-object)"
         )
     unknown = sorted(marking_refs(obj) - known)
     if unknown:
@@ -107,6 +119,18 @@ def _reserved_identities(session: Session) -> set[str]:
     if hub is not None:
         reserved.add(orjson.loads(hub.value)["id"])
     return reserved
+
+
+def _hub_published(session: Session, ids: Iterable[str]) -> set[str]:
+    """Which of these ids the hub publishes in its ``hub`` collection."""
+    found: set[str] = set()
+    for chunk in chunks(sorted(ids)):
+        query = select(StixObject.object_id).where(
+            StixObject.collection_id == collection_id_for(HUB_ALIAS),
+            StixObject.object_id.in_(chunk),
+        )
+        found.update(session.execute(query).scalars())
+    return found
 
 
 def _stored_markings(session: Session, refs: Iterable[str]) -> set[str]:

@@ -22,7 +22,8 @@ SUBMISSIONS_ALIAS = "submissions"
 NETWORK_ALIAS = "network"
 """One hub-authored indicator per real-world IOC, with its corroboration (read-only)."""
 HUB_ALIAS = "hub"
-"""The hub identity and the extension-definitions members' tools need (read-only)."""
+"""The hub's and members' identities, the TLP marking-definitions and the
+extension-definitions members' tools need (read-only; ``publications.py``)."""
 
 
 def collection_id_for(alias: str) -> str:

@@ -10,10 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlmodel import Session
 
 from cityshield.db import make_engine
 from cityshield.members.service import caller_for_token
+from cityshield.store.collections import HUB_ALIAS, collection_id_for
+from cityshield.store.models import StixObject
 
 
 def run(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -140,3 +143,36 @@ def test_key_registry_commands(home: Path, tmp_path: Path) -> None:
     )
     refused = run(home, "key", "add", "northport", str(rsa), ok=False)
     assert refused.returncode == 1
+
+
+def _hub_identity_versions(home: Path, identity_id: str) -> list[dict]:
+    engine = make_engine(f"sqlite:///{home / 'cityshield.db'}")
+    with Session(engine) as session:
+        bodies = session.execute(
+            select(StixObject.body)
+            .where(
+                StixObject.collection_id == collection_id_for(HUB_ALIAS),
+                StixObject.object_id == identity_id,
+            )
+            .order_by(StixObject.version_us)
+        ).scalars()
+        versions = [json.loads(body) for body in bodies]
+    engine.dispose()
+    return versions
+
+
+def test_member_add_and_remove_publish_the_identity(home: Path) -> None:
+    early = json.loads(run(home, "member", "add", "earlytown").stdout)  # before init
+    assert _hub_identity_versions(home, early["identity_id"]) == []
+    run(home, "init")
+    assert [v["name"] for v in _hub_identity_versions(home, early["identity_id"])] == ["earlytown"]
+    added = json.loads(run(home, "member", "add", "northport").stdout)
+    [published] = _hub_identity_versions(home, added["identity_id"])
+    assert published["name"] == "northport" and published["identity_class"] == "organization"
+    run(home, "member", "remove", "northport")
+    assert [v.get("revoked") for v in _hub_identity_versions(home, added["identity_id"])] == [
+        None,
+        True,
+    ]
+    again = run(home, "member", "add", "northport", ok=False)
+    assert again.returncode == 1 and "revoked" in again.stderr

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from cityshield.errors import BadRequest, CityShieldError
 from cityshield.signing import scheme
+from cityshield.signing.definition import extension_definition
 from cityshield.signing.keys import (
     generate_private_key,
     load_private_key,
@@ -36,7 +37,6 @@ from cityshield.signing.scheme import (
     SignatureError,
     b64url_decode,
     b64url_encode,
-    extension_definition,
     kid_for,
     public_jwk,
     read_signature,

@@ -1,0 +1,56 @@
+"""Adding and removing a member, with the identity the hub publishes for it.
+
+``members/service.py`` keeps the member rows; this flow also keeps the ``hub`` collection's
+member identities in step (``publications.py``), which needs the hub key, hence ``home``.
+Before the hub is initialised there is nothing to publish into: ``ensure_hub`` (``init``,
+``serve``) publishes the identities of members that lack one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session
+
+from cityshield.errors import Conflict
+from cityshield.hub import get_hub_identity, hub_signer
+from cityshield.members import service
+from cityshield.publications import identity_revoked, publish_member_identities
+
+
+def add_member(
+    session: Session,
+    *,
+    home: Path,
+    name: str,
+    role: str = "member",
+    groups: list[str] | None = None,
+) -> service.NewCredentials:
+    """Create a member and publish its hub-signed identity.
+
+    A name whose identity the hub revoked (the member was removed) cannot be reused: its
+    identity id is derived from the name, and a revoked STIX object gets no new version.
+    """
+    identity_id = service.identity_id_for(name.strip())
+    if identity_revoked(session, identity_id):
+        raise Conflict(
+            f"A removed member was named {name.strip()!r}; its identity {identity_id} is "
+            "revoked for good, so choose another name."
+        )
+    creds = service.create_member(session, name=name, role=role, groups=groups)
+    _publish_identities(session, home)
+    return creds
+
+
+def remove_member(session: Session, *, home: Path, name: str) -> None:
+    """Remove a member and publish a revoked version of its identity."""
+    service.remove_member(session, name=name)
+    _publish_identities(session, home)
+
+
+def _publish_identities(session: Session, home: Path) -> None:
+    hub_identity = get_hub_identity(session)
+    if hub_identity is None:
+        return
+    key = hub_signer(session, home)
+    publish_member_identities(session, key=key, hub_identity=hub_identity)
