@@ -177,3 +177,29 @@ def test_ownership_survives_a_resubmitted_envelope(hub: Hub) -> None:
     assert orjson.dumps(sorted(s["id"] for s in first["successes"])) == orjson.dumps(
         sorted(s["id"] for s in second["successes"])
     )
+
+
+def test_an_admin_deleting_a_network_indicator_takes_it_out_of_every_blocklist(hub: Hub) -> None:
+    reporter, reader, admin = hub.member(), hub.member(), hub.member(role="admin")
+    ip = fresh_ipv4()
+    submit(hub, reporter, indicator(value=ip))
+    assert ip in blocklist(hub, reader)
+    with hub.client(reader) as client:
+        objects = client.get("collections/network/objects/", params={"limit": 10000}).json()
+    [view] = [o for o in objects["objects"] if ip in o["pattern"]]
+    with hub.client(reader) as client:
+        assert client.delete(f"collections/network/objects/{view['id']}/").status_code == 403
+    with hub.client(admin) as client:
+        response = client.delete(f"collections/network/objects/{view['id']}/")
+    assert response.status_code == 200, response.text
+    hub.publish_network()
+    for member in (reporter, reader, admin):
+        assert ip not in blocklist(hub, member)
+    with hub.client(reader) as client:
+        latest = client.get(f"collections/network/objects/{view['id']}/").json()["objects"]
+    ext = next(iter(latest[-1]["extensions"].values()))
+    assert ext["benign_reason"] == "withdrawn by a hub admin"
+    assert latest[-1]["modified"] > view["modified"]
+    # A later report of the same IOC does not put it back on the block lists.
+    submit(hub, hub.member(), indicator(value=ip))
+    assert ip not in blocklist(hub, reader)

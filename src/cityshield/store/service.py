@@ -177,10 +177,7 @@ def delete_object(
     """
     policy.require_admin(caller)
     if policy.object_source(caller, collection) is not StixObject:
-        raise BadRequest(
-            "Network indicators are derived from members' reports: delete or revoke the "
-            "reports in submissions, and the network view follows."
-        )
+        raise BadRequest("Network indicators are withdrawn, not deleted (flows.deletion).")
     scoped = _with_id(filters, object_id)
     query = scoped.apply(policy.visible_objects(caller, collection, StixObject.pk))
     pks = [row[0] for row in session.execute(query)]

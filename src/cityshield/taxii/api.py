@@ -12,13 +12,12 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from cityshield.dedup.service import withdraw_originals
 from cityshield.deps import CallerDep, SessionDep, SettingsDep
 from cityshield.errors import ApiRootNotFound, InvalidEnvelope, PayloadTooLarge
+from cityshield.flows import deletion
 from cityshield.policy import service as policy
 from cityshield.store import ingest
 from cityshield.store import service as store
-from cityshield.store.collections import SUBMISSIONS_ALIAS
 from cityshield.store.models import Collection
 from cityshield.taxii import service as taxii_service
 from cityshield.taxii.filters import Filters, parse_filters
@@ -243,13 +242,8 @@ def delete_object(
     caller: CallerDep,
 ) -> Response:
     collection = store.get_collection_or_raise(session, collection_id)
-    store.delete_object(
-        session,
-        caller=caller,
-        collection=collection,
-        object_id=object_id,
-        filters=filters,
-        before_delete=withdraw_originals if collection.alias == SUBMISSIONS_ALIAS else None,
+    deletion.delete_object(
+        session, caller=caller, collection=collection, object_id=object_id, filters=filters
     )
     session.commit()
     return Response(status_code=200, media_type=TAXII_MEDIA_TYPE)
