@@ -19,7 +19,7 @@ from cityshield.config import Settings
 from cityshield.db import make_engine, session_scope
 from cityshield.dedup.service import publish_pending
 from cityshield.flows.members import add_member
-from cityshield.hub import ensure_hub, load_network_context
+from cityshield.hub import ensure_hub, get_hub_identity, load_network_context
 from cityshield.main import create_app
 from cityshield.members.service import caller_for_token
 from cityshield.migrate import upgrade
@@ -140,7 +140,8 @@ class Hub:
             caller = caller_for_token(session, token=creds.token)
             assert caller is not None
             register_key(session, public_key=key.public_key(), member_id=caller.member_id)
-        self.publish_network()  # its network views, as serve builds them within a moment
+        if self.initialised:
+            self.publish_network()  # its network views, as serve builds them within a moment
         return TestMember(creds.name, creds.identity_id, creds.token, key, caller.member_id)
 
     def collection(
@@ -156,6 +157,12 @@ class Hub:
                 read_roles=["member", "analyst", "admin"] if read_roles is None else read_roles,
                 write_roles=["member", "analyst", "admin"] if write_roles is None else write_roles,
             ).id
+
+    @property
+    def initialised(self) -> bool:
+        """Whether the hub has its identity (benchmarks also use bare migrated stores)."""
+        with session_scope(self.engine) as session:
+            return get_hub_identity(session) is not None
 
     def publish_network(self) -> int:
         """Publish pending network indicators and members' views now (serve does it every

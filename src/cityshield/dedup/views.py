@@ -21,7 +21,7 @@ from dataclasses import astuple, dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
 from cityshield.bulk import chunks, insert_rows
@@ -32,6 +32,7 @@ from cityshield.dedup.publish import build_network_indicator, network_indicator_
 from cityshield.members.service import caller_for
 from cityshield.policy import service as policy
 from cityshield.policy.caller import Caller
+from cityshield.policy.service import VIEW_HIDDEN as HIDDEN
 from cityshield.store.models import Member
 
 _VIEWS = NetworkView.__table__  # type: ignore[attr-defined]
@@ -116,16 +117,18 @@ def publish_views(
         added_us = max(now_us, _high_water(session, caller.member_id) + 1)
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        gone: list[int] = []
+        hidden: list[int] = []
         for ioc_id, ioc in by_id.items():
             rows = visible.get(ioc_id, [])
             before = current.get(ioc_id)
             if not rows:
                 # Nothing of it is visible any more (a narrower policy, a quarantine, a
-                # deleted report): the member no longer hears of the IOC at all. (A
-                # revoked report is still visible and makes a revoked view.)
-                if before is not None:
-                    gone.append(ioc_id)
+                # deleted report): the member no longer hears of the IOC at all. The row
+                # stays, hidden, so that if it comes back it comes back as a new indicator
+                # rather than one whose created changed. (A revoked report is still
+                # visible and makes a revoked view.)
+                if before is not None and before["state"] != HIDDEN:
+                    hidden.append(ioc_id)
                 continue
             summary = corroborate(
                 rows,
@@ -178,14 +181,8 @@ def publish_views(
                 )
             else:
                 updates.append({"m": caller.member_id, "i": ioc_id, **view})
-        _save(session, inserts, updates)
-        if gone:
-            session.execute(
-                delete(NetworkView).where(
-                    NetworkView.member_id == caller.member_id, NetworkView.ioc_id.in_(gone)
-                )
-            )
-        changed += len(inserts) + len(updates) + len(gone)
+        _save(session, caller.member_id, inserts, updates, hidden)
+        changed += len(inserts) + len(updates) + len(hidden)
     return changed
 
 
@@ -196,17 +193,16 @@ def _next_view(
     digest: bytes,
     stamp: int,
 ) -> dict[str, Any]:
-    """The view's identity and timestamps after a change: a view revoked (in this member's
-    eyes) that becomes active again is a new indicator, since STIX forbids un-revoking."""
+    """The view's identity and timestamps after a change: a view revoked or hidden (in
+    this member's eyes) that becomes active again is a new indicator, since STIX forbids
+    un-revoking and a ``created`` may not change."""
     if before is None:
-        generation, created = 0, stamp
+        generation, created, version = 0, stamp, stamp
     elif before["state"] != "active" and summary.state == "active":
-        generation, created = before["generation"] + 1, stamp
+        generation, created, version = before["generation"] + 1, stamp, stamp
     else:
         generation, created = before["generation"], before["created_us"]
-    version = stamp if before is None else max(stamp, before["version_us"] + 1000)
-    if before is not None and generation != before["generation"]:
-        version = max(stamp, created)
+        version = max(stamp, before["version_us"] + 1000)
     return {
         "object_id": network_indicator_id(ioc.key, generation),
         "generation": generation,
@@ -244,7 +240,13 @@ def _high_water(session: Session, member_id: int) -> int:
     return int(value or 0)
 
 
-def _save(session: Session, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]) -> None:
+def _save(
+    session: Session,
+    member_id: int,
+    inserts: list[dict[str, Any]],
+    updates: list[dict[str, Any]],
+    hidden: list[int],
+) -> None:
     if inserts:
         insert_rows(session, _VIEWS, inserts)
     if updates:
@@ -254,6 +256,12 @@ def _save(session: Session, inserts: list[dict[str, Any]], updates: list[dict[st
             .values({name: bindparam(name) for name in _CHANGING})
         )
         session.connection().execute(statement, updates)
+    for chunk in chunks(hidden):
+        session.execute(
+            update(_VIEWS)
+            .where(_VIEWS.c.member_id == member_id, _VIEWS.c.ioc_id.in_(chunk))
+            .values(state=HIDDEN, digest=b"")
+        )
 
 
 def build_pending_views(

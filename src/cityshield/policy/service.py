@@ -133,12 +133,16 @@ def visible_objects(caller: Caller, collection: Collection, *columns: Any) -> Se
     source = object_source(caller, collection)
     if source is NetworkView:
         mapped = [getattr(NetworkView, _VIEW_COLUMNS.get(c.key, c.key)) for c in columns]
-        return select(*mapped).where(NetworkView.member_id == caller.member_id)
+        return select(*mapped).where(
+            NetworkView.member_id == caller.member_id, NetworkView.state != VIEW_HIDDEN
+        )
     in_collection = StixObject.collection_id == collection.id
     return select(*columns).where(in_collection, readable(caller, StixObject))
 
 
 _VIEW_COLUMNS = {"pk": "ioc_id"}
+VIEW_HIDDEN = "hidden"
+"""The state of a view row whose IOC its member can no longer see any report of."""
 """StixObject columns a view names otherwise."""
 
 
