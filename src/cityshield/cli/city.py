@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import ApiRoot
 
+from cityshield import strictjson
 from cityshield.cli.context import hub_session, print_json
-from cityshield.errors import CityShieldError
+from cityshield.errors import CityShieldError, DuplicateKey
 from cityshield.policy.markings import is_predefined_marking
 from cityshield.signing.keys import (
     generate_private_key,
@@ -84,13 +85,19 @@ def _fail(message: str) -> NoReturn:
 
 
 def _read_objects(file: str) -> list[JSONObject]:
-    """The objects of a bundle, an envelope, a list, or a single object."""
+    """The objects of a bundle, an envelope, a list, or a single object.
+
+    A key given twice in one JSON object is refused: signing such a file would vouch for
+    whichever value the reader's parser happens to keep.
+    """
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"cannot read {file}: {exc}")
     try:
-        data = json.loads(text)
+        data = strictjson.loads_reference(text)
+    except DuplicateKey as exc:
+        _fail(f"{file}: {exc.description}")
     except ValueError as exc:
         _fail(f"{file} is not valid JSON: {exc}")
     if isinstance(data, list):
@@ -231,7 +238,9 @@ def _load_jwks(source: str | None) -> dict[str, JSONObject]:
             _fail(f"cannot fetch JWKS from {source}: {exc}")
     else:
         try:
-            document = json.loads(Path(source).read_text(encoding="utf-8"))
+            document = strictjson.loads_reference(Path(source).read_text(encoding="utf-8"))
+        except DuplicateKey as exc:
+            _fail(f"JWKS {source}: {exc.description}")
         except (OSError, ValueError) as exc:
             _fail(f"cannot read JWKS {source}: {exc}")
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
