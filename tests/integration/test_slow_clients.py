@@ -172,3 +172,22 @@ def test_unread_responses_hold_no_connection(slow_hub: Hub) -> None:
     finally:
         for sock in readers:
             sock.close()
+
+
+def test_an_oversized_request_head_is_refused(hub: Hub) -> None:
+    """A header that never ends is refused at 64 KiB instead of being buffered whole
+    (httptools held 13 MB of one header), before any authentication or database work."""
+    sock = _connect(hub)
+    try:
+        sock.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: x\r\nX-Filler: ")
+        with contextlib.suppress(OSError):  # the hub may close while we still send
+            for _ in range(64):
+                sock.sendall(b"a" * 16384)
+        sock.settimeout(10)
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+    finally:
+        sock.close()
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:100]

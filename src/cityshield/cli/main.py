@@ -14,6 +14,7 @@ from cityshield.config import get_settings
 from cityshield.dedup.service import age_network, publish_pending
 from cityshield.demo import credentials_path, seed_demo
 from cityshield.hub import ensure_hub, load_network_context
+from cityshield.serving import UVICORN_OPTIONS
 
 app = typer.Typer(
     help="cityshield: a TAXII 2.1 threat-sharing hub for a network of cities.",
@@ -89,6 +90,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        **UVICORN_OPTIONS,
     )
 
 
