@@ -92,5 +92,30 @@ def posted_memory(backend: str, url: str, *, sizes_mib: tuple[int, ...]) -> dict
                             "kept_per_mb": round((after["VmRSS"] - before["VmRSS"]) / len(body), 2),
                         }
                     )
-    worst = max((p["peak_per_mb"] for p in posts if p["http_status"] == 202), default=None)
+    # The figure held to the target comes from the largest envelope: at 1 MB the one-off
+    # growth of the first large request (caches, pools) weighs more than the body itself.
+    largest = [p for p in posts if p["posted_mb"] == posts[-1]["posted_mb"]] if posts else []
+    worst = max((p["peak_per_mb"] for p in largest if p["http_status"] == 202), default=None)
     return {"posts": posts, "peak_per_mb": worst, "peak_reset": resettable}
+
+
+def memory_table(result: dict[str, Any]) -> str:
+    """Section 6 as printed: one row per POST."""
+    from bench.report import table  # late: bench.report imports this module
+
+    rows = [
+        [
+            f"{post['posted_mb']:.2f} MB posted, {'first' if post['attempt'] == 1 else 'again'}",
+            f"{post['http_status']}",
+            f"{post['rss_before_mb']:.0f}",
+            f"{post['peak_mb']:.0f}",
+            f"{post['rss_after_mb']:.0f}",
+            f"{post['peak_per_mb']:.2f}",
+            f"{post['kept_per_mb']:.2f}",
+        ]
+        for post in result["posts"]
+    ]
+    note = "" if result.get("peak_reset", True) else " (VmHWM could not be reset: peaks overstated)"
+    headers = ["POST", "status", "RSS MB", "peak MB", "after MB", "peak/MB", "kept/MB"]
+    title = f"6. peak memory per MB posted: the hub's process, signed realistic reports{note}"
+    return table(title, headers, rows)

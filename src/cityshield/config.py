@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     max_content_length: int = Field(
         default=10 * 1024 * 1024,
         ge=1024,
-        description="Largest POST body in bytes (413 above). A body costs the server ~6x its "
+        description="Largest POST body in bytes (413 above). A body costs the server ~8x its "
         "size in memory while it is ingested (bench.memory).",
     )
     body_timeout_seconds: float = Field(

@@ -86,7 +86,7 @@ def _reference_has_duplicate(text: str) -> bool:
     return found
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(trees, st.randoms(use_true_random=False))
 def test_refuses_exactly_the_documents_with_duplicates(tree: Any, rng: random.Random) -> None:
     text = _write(tree, rng).encode()
