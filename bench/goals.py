@@ -12,3 +12,6 @@ collection, at most."""
 FILTERED_READ_TARGET = 0.80
 """Paged reads as an ordinary member under a sharing policy, as a share of the same reads
 unfiltered (as an admin), at least."""
+MEMORY_PER_MB_TARGET = 10.0
+"""Peak memory of the hub's process per MB of envelope posted, at most (the parsed objects
+alone are ~3.2 MB per MB; with the 10 MiB default limit this bounds one POST to ~100 MB)."""

@@ -50,11 +50,19 @@ def running_hub(backend: str, url: str) -> Iterator[Hub]:
     ``hub.settings.home`` is the child's data directory, so :func:`network_context` loads
     the same hub key the server signs with.
     """
+    with hub_process(backend, url) as (hub, _pid):
+        yield hub
+
+
+@contextmanager
+def hub_process(backend: str, url: str) -> Iterator[tuple[Hub, int]]:
+    """:func:`running_hub` and the pid of the server's process (whose memory
+    ``bench.memory`` reads in /proc)."""
     with child_server("hub", backend, url) as server:
         engine = make_engine(url)
         settings = Settings(home=Path(server["home"]), database_url=url, environment="test")
         try:
-            yield Hub(backend, settings, engine, server["base_url"])
+            yield Hub(backend, settings, engine, server["base_url"]), int(server["pid"])
         finally:
             engine.dispose()
 

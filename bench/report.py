@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.goals import DEDUP_OVERHEAD_TARGET, FILTERED_READ_TARGET, INGEST_TARGET
+from bench.memory import memory_table
 
 
 def table(title: str, headers: list[str], rows: list[list[str]]) -> str:
@@ -324,7 +325,7 @@ def policy_table(result: dict[str, Any]) -> str:
 
 def targets_table(targets: list[dict[str, Any]]) -> str:
     rows = [[t["target"], _figure(t["measured"]), t["goal"], t["result"]] for t in targets]
-    return table("6. targets", ["target", "measured", "goal", "result"], rows)
+    return table("7. targets", ["target", "measured", "goal", "result"], rows)
 
 
 def _figure(value: Any) -> str:
@@ -366,6 +367,8 @@ def print_report(results: dict[str, Any]) -> None:
         print(signed_table(results["signed"]))
     if "policy" in results:
         print(policy_table(results["policy"]))
+    if "memory" in results:
+        print(memory_table(results["memory"]))
     if results.get("targets"):
         print(targets_table(results["targets"]))
     if results.get("load"):

@@ -1,5 +1,5 @@
 """``python -m bench.run``: cityshield vs medallion, cityshield from 10k to 1M, ceilings,
-signed ingest and dedup overhead, reads under a sharing policy.
+signed ingest and dedup overhead, reads under a sharing policy, memory per MB posted.
 
 Every hub figure is measured over HTTP on 127.0.0.1 with one httpx client, each server in
 its own process. Stores are filled through the hub's own ingest path (``add_objects``)
@@ -22,12 +22,13 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from bench import ceilings, load, network
+from bench import ceilings, load, memory, network
 from bench.goals import (
     DEDUP_OVERHEAD_TARGET,
     FILTERED_READ_TARGET,
     FLAT_TARGET,
     INGEST_TARGET,
+    MEMORY_PER_MB_TARGET,
     READ_TARGET,
 )
 from bench.hubs import databases, fill, objects_url, running_hub, settle
@@ -62,6 +63,7 @@ class Plan:
     policy_store: int = 50_000
     read_repeats: int = 5
     network_deadline_s: float = 120.0
+    memory_sizes_mib: tuple[int, ...] = (1, 8)
 
 
 QUICK = Plan(
@@ -77,6 +79,7 @@ QUICK = Plan(
     policy_store=20_000,
     read_repeats=3,
     network_deadline_s=20.0,
+    memory_sizes_mib=(1, 4),
 )
 
 
@@ -270,6 +273,16 @@ def network_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 overhead is not None and overhead <= DEDUP_OVERHEAD_TARGET,
             )
         )
+    if "memory" in results and results["memory"]["peak_per_mb"] is not None:
+        peak = results["memory"]["peak_per_mb"]
+        found.append(
+            _target(
+                "peak memory per MB posted (hub process, MB)",
+                peak,
+                f"<= {MEMORY_PER_MB_TARGET}",
+                peak <= MEMORY_PER_MB_TARGET,
+            )
+        )
     if "policy" in results:
         ratio = results["policy"]["filtered_ratio"]
         found.append(
@@ -324,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
                 "ceilings": lambda: measure_ceilings(plan, args.backend, new_db, workdir),
                 "signed": lambda: signed(plan, args.backend, new_db()),
                 "policy": lambda: policy(plan, args.backend, new_db(), workdir),
+                "memory": lambda: memory.posted_memory(
+                    args.backend, new_db(), sizes_mib=plan.memory_sizes_mib
+                ),
             }
             results["load"] = {}
             for name, section in sections.items():

@@ -37,7 +37,8 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
 
 @contextmanager
 def child_server(*args: str) -> Iterator[dict[str, Any]]:
-    """Run ``python -m bench.serve ARGS``; yields what it announced (``base_url``, ``home``)."""
+    """Run ``python -m bench.serve ARGS``; yields what it announced (``base_url``, ``home``)
+    and its ``pid`` (the server runs in that process, so its memory can be read there)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.serve", *args],
         cwd=ROOT,
@@ -51,7 +52,7 @@ def child_server(*args: str) -> Iterator[dict[str, Any]]:
         line = proc.stdout.readline() if ready else ""
         if not line:
             raise RuntimeError(f"bench.serve {' '.join(args)} did not start")
-        yield dict(json.loads(line))
+        yield {**json.loads(line), "pid": proc.pid}
     finally:
         _stop(proc)
 

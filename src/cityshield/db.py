@@ -71,3 +71,16 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def release_connection(session: Session) -> None:
+    """Hand the session's connection back to the pool; its next query takes one again.
+
+    For a request about to wait on the network (reading a body): a connection held
+    meanwhile is one the pool cannot give to anyone else, and a few slow clients would
+    starve every other request. Only for sessions that have not written anything, since
+    ending the transaction commits it.
+    """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("release_connection() on a session with unflushed writes")
+    session.commit()

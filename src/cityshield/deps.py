@@ -17,12 +17,16 @@ from cityshield.policy.caller import Caller
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: committed when the handler succeeds, else rolled back.
     (Write handlers also commit before answering, so a 202 is never sent for data that
-    could still fail to commit.)"""
+    could still fail to commit.)
+
+    ``scope="function"`` ends the session when the handler returns, before the response
+    is sent: a client that reads its response slowly must not hold a database connection.
+    """
     with session_scope(request.app.state.engine) as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_caller(request: Request, session: SessionDep) -> Caller:

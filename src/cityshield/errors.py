@@ -9,11 +9,13 @@ build error JSON themselves, so every failure a client sees has the same shape.
     ├── BadRequest (400)
     │   ├── InvalidFilter
     │   └── InvalidEnvelope
+    │       └── DuplicateKey
     ├── Unauthenticated (401)
     ├── Forbidden (403)
     ├── NotFound (404)
     │   ├── CollectionNotFound, ApiRootNotFound, ObjectNotFound, StatusNotFound
     ├── NotAcceptable (406)
+    ├── RequestTimeout (408)
     ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
     └── Conflict (409)
@@ -46,6 +48,12 @@ class InvalidEnvelope(BadRequest):
     title = "Invalid envelope"
 
 
+class DuplicateKey(InvalidEnvelope):
+    """A JSON object names the same key twice. Parsers disagree on which value wins, so a
+    signed object would mean different things to different readers: refused, never
+    resolved."""
+
+
 class Unauthenticated(CityShieldError):
     http_status, title = 401, "Authentication required"
 
@@ -76,6 +84,10 @@ class StatusNotFound(NotFound):
 
 class NotAcceptable(CityShieldError):
     http_status, title = 406, "Not acceptable"
+
+
+class RequestTimeout(CityShieldError):
+    http_status, title = 408, "Request timeout"
 
 
 class Conflict(CityShieldError):

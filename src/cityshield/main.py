@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,14 +20,13 @@ from cityshield.distribution.api import router as distribution_router
 from cityshield.errors import CityShieldError
 from cityshield.hub import ensure_hub, load_network_context
 from cityshield.members.auth import CHALLENGE
+from cityshield.middleware import UnexpectedErrors
 from cityshield.migrate import upgrade
 from cityshield.policy.api import router as policy_router
 from cityshield.signing.api import router as signing_router
 from cityshield.signing.scheme import shutdown_pool, start_pool
 from cityshield.taxii.api import router as taxii_router
 from cityshield.taxii.responses import taxii_json
-
-log = logging.getLogger("cityshield")
 
 
 def error_response(
@@ -46,6 +44,10 @@ def error_response(
     response = taxii_json(body, status_code=status)
     if status == 401:
         response.headers["WWW-Authenticate"] = CHALLENGE
+    if status in (408, 413):
+        # The body was not read to its end: what follows on this connection is the rest
+        # of it, not a next request, so the connection cannot be reused.
+        response.headers["Connection"] = "close"
     return response
 
 
@@ -68,10 +70,8 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     return error_response(400, "Bad request", reasons)
 
 
-async def _unexpected_error(_request: Request, exc: Exception) -> Response:
-    error = error_response(500, "Internal error", "The hub failed to handle this request.")
-    log.exception("unhandled error %s", exc)
-    return error
+def _unexpected_error() -> Response:
+    return error_response(500, "Internal error", "The hub failed to handle this request.")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(CityShieldError, _cityshield_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(UnexpectedErrors, render=_unexpected_error)
     app.include_router(signing_router)
     app.include_router(distribution_router)
     app.include_router(policy_router)

@@ -11,7 +11,9 @@ import time
 from datetime import UTC, datetime
 
 _TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$"
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(Z|z|[+-](?:[01]\d|2[0-3]):[0-5]\d)\Z",  # \Z: "$" would also take a final newline
+    re.ASCII,  # \d is [0-9]: int() would also read "٢٠٢٦" as 2026
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

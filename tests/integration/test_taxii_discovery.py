@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
+from urllib.parse import urljoin
 
-from tests.utils.server import TAXII, Hub
+import httpx
+import taxii2client.v21 as taxii
+
+from tests.utils.server import TAXII, Hub, start_hub
 
 
 def test_discovery_lists_default_api_root(hub: Hub) -> None:
@@ -15,9 +18,45 @@ def test_discovery_lists_default_api_root(hub: Hub) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == TAXII
     body = response.json()
-    assert body["default"] == hub.api_root
-    assert body["api_roots"] == [hub.api_root]
+    assert body["default"] == "/api1/"  # relative (TAXII 2.1 4.1.1), resolved by clients
+    assert body["api_roots"] == ["/api1/"]
+    assert urljoin(f"{hub.base_url}/taxii2/", body["default"]) == hub.api_root
     assert body["title"]
+
+
+def test_discovery_does_not_echo_the_host_header(hub: Hub) -> None:
+    """The Host header is the client's to choose; discovery must not repeat it as the
+    place other clients (or a cache in front of the hub) should go."""
+    member = hub.member()
+    for host in ["evil.example", "evil.example:443", "127.0.0.1:1"]:
+        response = httpx.get(
+            f"{hub.base_url}/taxii2/",
+            auth=(member.name, member.token),
+            headers={"Accept": TAXII, "Host": host},
+        )
+        assert response.status_code == 200
+        assert host not in response.text, response.text
+        assert response.json()["api_roots"] == ["/api1/"]
+
+
+def test_public_url_names_the_api_root() -> None:
+    hub = start_hub("sqlite", None, public_url="https://hub.example.org/taxii")
+    try:
+        member = hub.member()
+        response = httpx.get(
+            f"{hub.base_url}/taxii2/",
+            auth=(member.name, member.token),
+            headers={"Accept": TAXII, "Host": "evil.example"},
+        )
+        expected = "https://hub.example.org/taxii/api1/"
+        assert response.json()["default"] == expected
+        assert response.json()["api_roots"] == [expected]
+        server = taxii.Server(f"{hub.base_url}/taxii2/", user=member.name, password=member.token)
+        assert server.default.url == expected
+    finally:
+        assert hub.thread is not None
+        hub.thread.stop()
+        hub.engine.dispose()
 
 
 def test_api_root_information(hub: Hub) -> None:

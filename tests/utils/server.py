@@ -24,6 +24,7 @@ from cityshield.main import create_app
 from cityshield.members.service import caller_for_token
 from cityshield.migrate import upgrade
 from cityshield.policy.markings import is_predefined_marking
+from cityshield.serving import UVICORN_OPTIONS
 from cityshield.signing.keys import generate_private_key
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object
@@ -86,7 +87,7 @@ class ServerThread:
 
     def __init__(self, app: Any, port: int) -> None:
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **UVICORN_OPTIONS
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

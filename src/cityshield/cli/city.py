@@ -24,11 +24,12 @@ from typing import Annotated, Any, NoReturn
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from cityshield import strictjson
 from cityshield.cli.context import NoHubDatabase, existing_hub_session, print_json
 from cityshield.client.errors import HubClientError
 from cityshield.client.jwks import identity_for_key, jwks_url, read_jwks, usable_keys
 from cityshield.client.taxii import submit_objects
-from cityshield.errors import CityShieldError
+from cityshield.errors import CityShieldError, DuplicateKey
 from cityshield.policy.markings import is_predefined_marking
 from cityshield.signing.keys import (
     generate_private_key,
@@ -92,13 +93,19 @@ def _fail(message: str) -> NoReturn:
 
 
 def _read_objects(file: str) -> list[JSONObject]:
-    """The objects of a bundle, an envelope, a list, or a single object."""
+    """The objects of a bundle, an envelope, a list, or a single object.
+
+    A key given twice in one JSON object is refused: signing such a file would vouch for
+    whichever value the reader's parser happens to keep.
+    """
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"cannot read {file}: {exc}")
     try:
-        data = json.loads(text)
+        data = strictjson.loads_reference(text)
+    except DuplicateKey as exc:
+        _fail(f"{file}: {exc.description}")
     except ValueError as exc:
         _fail(f"{file} is not valid JSON: {exc}")
     if isinstance(data, list):

@@ -14,6 +14,7 @@ from cityshield.config import get_settings
 from cityshield.dedup.service import age_network, publish_pending
 from cityshield.demo import credentials_path, seed_demo
 from cityshield.hub import ensure_hub, load_network_context
+from cityshield.serving import UVICORN_OPTIONS
 
 # Plain (click) help, not typer's rich panels: those print a value type such as <bool> beside
 # every switch, and people then type `--force true`, which is refused. Plain help shows
@@ -94,6 +95,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        **UVICORN_OPTIONS,
     )
 
 

@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from cityshield import strictjson
 from cityshield.client.errors import HubClientError
 from cityshield.client.taxii import hub_url
-from cityshield.errors import CityShieldError
+from cityshield.errors import CityShieldError, DuplicateKey
 from cityshield.signing.keys import load_public_key
 from cityshield.signing.scheme import kid_for
 
@@ -51,7 +52,9 @@ def read_jwks(source: str) -> Any:
     if source.startswith(("http://", "https://")):
         return fetch_jwks(source)
     try:
-        return json.loads(Path(source).read_text(encoding="utf-8"))
+        return strictjson.loads_reference(Path(source).read_text(encoding="utf-8"))
+    except DuplicateKey as exc:
+        raise HubClientError(f"JWKS {source}: {exc.description}") from exc
     except (OSError, ValueError) as exc:
         raise HubClientError(f"cannot read JWKS {source}: {exc}") from exc
 

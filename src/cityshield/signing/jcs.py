@@ -51,7 +51,13 @@ def _plain(value: Any, depth: int = 0) -> bool:
 
 
 def canonical_json(value: Any) -> bytes:
-    """The RFC 8785 serialisation of ``value`` (raises what ``rfc8785.dumps`` raises)."""
+    """The RFC 8785 serialisation of ``value`` (raises what ``rfc8785.dumps`` raises).
+
+    The fast path copies orjson's result: orjson hands back its bytes in an ~8 KiB
+    allocation whatever their length, and a batch verification holds one per object, so
+    a 600-byte signing input would cost 8 KiB until the whole envelope is verified (13x
+    the posted size at peak, measured by ``bench.memory``). The copy costs ~0.1 µs.
+    """
     if _plain(value):
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        return bytes(memoryview(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)))
     return rfc8785.dumps(value)

@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request, Response
+from sqlmodel import Session
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from cityshield.config import Settings
+from cityshield.db import release_connection
 from cityshield.deps import CallerDep, SessionDep, SettingsDep
-from cityshield.errors import ApiRootNotFound, InvalidEnvelope, PayloadTooLarge
+from cityshield.errors import ApiRootNotFound
 from cityshield.flows import deletion
+from cityshield.memory import TRIM_AFTER_BYTES, trim_heap
 from cityshield.policy import service as policy
+from cityshield.policy.caller import Caller
 from cityshield.store import ingest
 from cityshield.store import service as store
 from cityshield.store.models import Collection
 from cityshield.taxii import service as taxii_service
+from cityshield.taxii.body import BodyLimits, parse_json, read_body
 from cityshield.taxii.filters import Filters, parse_filters
 from cityshield.taxii.media import (
     STIX_MEDIA_TYPE,
@@ -87,9 +93,19 @@ def _collection_body(collection: Collection, can_read: bool, can_write: bool) ->
     return body
 
 
+def api_root_url(public_url: str | None) -> str:
+    """The API root's URL as discovery names it: under the configured public URL, else
+    relative (TAXII 2.1 section 4.1.1 allows ``/api1/``; clients resolve it against the
+    discovery URL). Never built from the request's Host header, which the client chooses:
+    a forged Host would make the hub point other clients, or a cache, elsewhere."""
+    if public_url is None:
+        return f"/{API_ROOT}/"
+    return f"{public_url.rstrip('/')}/{API_ROOT}/"
+
+
 @router.get("/taxii2/")
-def discovery(request: Request, settings: SettingsDep, caller: CallerDep) -> Response:
-    root = str(request.base_url).rstrip("/") + f"/{API_ROOT}/"
+def discovery(settings: SettingsDep, caller: CallerDep) -> Response:
+    root = api_root_url(None if settings.public_url is None else str(settings.public_url))
     return taxii_json(
         {
             "title": settings.hub_name,
@@ -166,22 +182,21 @@ def get_objects(
     return envelope_response(page)
 
 
-async def _read_envelope(request: Request, max_length: int) -> Any:
-    """Read at most ``max_length`` bytes of body (413 beyond) and parse the JSON."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_length:
-        raise PayloadTooLarge(f"The body is {declared} bytes; the limit is {max_length}.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_length:
-            raise PayloadTooLarge(f"The body exceeds the limit of {max_length} bytes.")
-        chunks.append(chunk)
-    try:
-        return orjson.loads(b"".join(chunks))
-    except orjson.JSONDecodeError as exc:
-        raise InvalidEnvelope(f"The body is not valid JSON: {exc}.") from exc
+def _body_limits(settings: Settings) -> BodyLimits:
+    return BodyLimits(
+        max_length=settings.max_content_length,
+        total_seconds=settings.body_timeout_seconds,
+        idle_seconds=settings.body_idle_timeout_seconds,
+    )
+
+
+def _writable_collection(session: Session, caller: Caller, collection_id: str) -> Collection:
+    """The collection the caller may write to, with the session's connection handed back
+    to the pool: the body has yet to arrive, and waiting for it must not hold one."""
+    collection = store.get_collection_or_raise(session, collection_id)
+    policy.require_can_write(caller, collection)
+    release_connection(session)
+    return collection
 
 
 @router.post("/{api_root}/collections/{collection_id}/objects/", status_code=202)
@@ -194,9 +209,12 @@ async def add_objects(
     settings: SettingsDep,
 ) -> Response:
     require_taxii_content(request.headers.get("content-type"))
-    collection = await run_in_threadpool(store.get_collection_or_raise, session, collection_id)
-    policy.require_can_write(caller, collection)
-    objects = ingest.envelope_objects(await _read_envelope(request, settings.max_content_length))
+    collection = await run_in_threadpool(_writable_collection, session, caller, collection_id)
+    body = await read_body(request, _body_limits(settings))
+    size = len(body)
+    envelope = await run_in_threadpool(parse_json, body)
+    del body  # from here on only the parsed objects are needed
+    objects = ingest.envelope_objects(envelope)
 
     def _ingest() -> dict[str, Any]:
         status = ingest.add_objects(
@@ -209,7 +227,10 @@ async def add_objects(
         session.commit()
         return status_body(status)
 
-    return taxii_json(await run_in_threadpool(_ingest), status_code=202)
+    response = taxii_json(await run_in_threadpool(_ingest), status_code=202)
+    if size >= TRIM_AFTER_BYTES:  # runs once the response is sent and the objects are freed
+        response.background = BackgroundTask(trim_heap)
+    return response
 
 
 @router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/")

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from cityshield.errors import InvalidFilter
+
+_POSITION = re.compile(r"[0-9]{1,19}")
+_MAX_POSITION = 2**63 - 1
+"""date_added is a signed 64-bit integer of microseconds in both databases."""
 
 
 def encode_cursor(last_added_us: int, fingerprint: str) -> str:
@@ -18,13 +23,22 @@ def encode_cursor(last_added_us: int, fingerprint: str) -> str:
 
 
 def decode_cursor(token: str, fingerprint: str) -> int:
-    """The date_added position a token stands for; InvalidFilter if it is not ours."""
+    """The date_added position a token stands for; InvalidFilter if it is not ours.
+
+    The position is checked before it reaches SQL: a forged token with a 30-digit
+    position would otherwise overflow the BIGINT bind (a 500 on SQLite and PostgreSQL).
+    """
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        position, _, issued_for = raw.partition(":")
-        value = int(position)
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidFilter(f"next token {token!r} is not valid.") from exc
+        raise InvalidFilter(f"next token {_shown(token)} is not valid.") from exc
+    position, _, issued_for = raw.partition(":")
+    if not _POSITION.fullmatch(position) or int(position) > _MAX_POSITION:
+        raise InvalidFilter(f"next token {_shown(token)} is not valid.")
     if issued_for != fingerprint:
         raise InvalidFilter("next token was issued for different filters; repeat them unchanged.")
-    return value
+    return int(position)
+
+
+def _shown(token: str) -> str:
+    return repr(token if len(token) <= 60 else token[:60] + "...")
