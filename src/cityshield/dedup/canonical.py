@@ -69,6 +69,8 @@ from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser
 from stix2patterns.v21.pattern import Pattern
 
 from cityshield.dedup.normalize import hash_algorithm, normalize_value
+from cityshield.stix.literals import quote as _quote
+from cityshield.stix.literals import unescape as _unescape
 from cityshield.store.validation import _FAST_HASH_PATHS, _FAST_PATTERN_RE, _FAST_STRING_PATHS
 
 __all__ = ["CanonicalIOC", "canonical_ioc"]
@@ -87,7 +89,6 @@ class CanonicalIOC:
 
 # ------------------------------------------------------------------ literals
 
-_UNESCAPE_RE = re.compile(r"\\(['\\])")
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Words the lexer reads as keywords/literals: such a property name must be quoted.
 _RESERVED = frozenset(
@@ -97,15 +98,6 @@ _RESERVED = frozenset(
         *("REPEATS", "TIMES"),
     }
 )
-
-
-def _unescape(raw: str) -> str:
-    """The value of a string literal's body (only ``\\'`` and ``\\\\`` escapes exist)."""
-    return _UNESCAPE_RE.sub(r"\1", raw)
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 class _Unsupported(Exception):

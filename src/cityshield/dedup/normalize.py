@@ -33,6 +33,7 @@ __all__ = [
     "normalize_url",
     "normalize_value",
     "refang",
+    "to_a_labels",
 ]
 
 # ----------------------------------------------------------------------- refanging
@@ -113,6 +114,12 @@ def normalize_ipv6(value: str) -> str:
 # ---------------------------------------------------------------- domains, e-mail
 
 
+def to_a_labels(name: str) -> str:
+    """The IDNA (UTS 46) ASCII form of a DNS name; ``ValueError`` with IDNA's reason when
+    it has none. One IDNA configuration for dedup and for ingest validation."""
+    return idna.encode(name, uts46=True).decode("ascii")
+
+
 def _host(name: str) -> str:
     """Lower-case, IDNA (UTS 46) to the ASCII A-label form, drop the root dot.
 
@@ -127,7 +134,7 @@ def _host(name: str) -> str:
     # costly call is only made for names it can change.
     if not name.isascii():
         with contextlib.suppress(ValueError):  # idna.IDNAError, UnicodeError are ValueErrors
-            name = idna.encode(name, uts46=True).decode("ascii")
+            name = to_a_labels(name)
     return name[:-1] if name.endswith(".") and not name.endswith("..") else name
 
 

@@ -36,6 +36,7 @@ from cityshield.store.collections import (
 )
 from cityshield.store.models import StixObject
 from cityshield.store.service import lock_collection
+from cityshield.store.validation import validate_object
 from cityshield.store.writer import Written, write_hub_objects
 from cityshield.timefmt import now_micros, parse_timestamp
 
@@ -326,7 +327,16 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
         modified = max(now_us // 1000 * 1000, (ioc.published_us or 0) + 1000)
         if ioc.benign_reason is None:
             ioc.benign_reason = context.allowlist.reason(ioc.observable_type, ioc.value)
-        objects.append(build_network_indicator(ioc, summary, context=context, modified_us=modified))
+        network_indicator = build_network_indicator(
+            ioc, summary, context=context, modified_us=modified
+        )
+        reason = validate_object(network_indicator)
+        if reason is not None:
+            # An IOC stored before ingest refused its value, or a canonical form beyond the
+            # pattern limits: skip it rather than fail the whole batch on every pass.
+            log.warning("network indicator for IOC %r not published: %s", ioc.key[:200], reason)
+            continue
+        objects.append(network_indicator)
         sources[ioc.indicator_id] = [c.stix_pk for c in rows if c.stix_pk is not None]
         # Ageing republishes when the next contribution ends, not only when the last does:
         # a member's view may count only that one, and must change when it expires rather

@@ -4,6 +4,12 @@ Only IOCs that are active *as the caller sees them* (computed from the reports t
 may read, so a hidden report can neither add a value nor keep one alive), with a single
 normalised value, and never a known-benign one: blocking a public resolver or a city's own
 portal during an incident does more damage than the attack.
+
+And only values valid for the list's format: the type's own ``value`` (a file list holds
+hashes, not names; ``domain-name:resolves_to_refs[*].value`` is not a domain) that passes
+:func:`cityshield.stix.observables.observable_reason`. Ingest refuses invalid values, but
+values stored before it did must not reach a firewall either -- one line with a NUL byte
+or a newline can break a whole list.
 """
 
 from __future__ import annotations
@@ -16,10 +22,33 @@ from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.errors import BadRequest
 from cityshield.policy import service as policy
 from cityshield.policy.caller import Caller
+from cityshield.stix.literals import unescape
+from cityshield.stix.observables import observable_reason
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
 from cityshield.timefmt import now_micros
 
 EXPORT_TYPES = ("ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "file")
+
+
+def _exportable(ioc: NetworkIOC) -> bool:
+    """A single-value IOC whose value belongs in its type's list (see module docstring).
+
+    Its path is read back from the canonical key, ``type:path=value``.
+    """
+    value = ioc.value
+    prefix = f"{ioc.observable_type}:"
+    if not value or not ioc.key.startswith(prefix) or not ioc.key.endswith(f"={value}"):
+        return False
+    path = ioc.key[len(prefix) : -len(value) - 1]
+    if ioc.observable_type == "file":
+        if not (path.startswith("hashes.'") and path.endswith("'")):
+            return False
+        steps: tuple[str, ...] = ("hashes", unescape(path[len("hashes.'") : -1]))
+    elif path == "value":
+        steps = ("value",)
+    else:
+        return False
+    return observable_reason(ioc.observable_type, steps, value) is None
 
 
 def blocklist(
@@ -39,6 +68,7 @@ def blocklist(
                 NetworkIOC.value.is_not(None),  # type: ignore[union-attr]
             )
         ).scalars()
+        if _exportable(ioc)
     }
     seen: dict[int, list[Contribution]] = {}
     query = policy.counted_contributions(list(candidates), caller)

@@ -569,8 +569,15 @@ def test_deep_custom_values_are_not_walked() -> None:
     assert validate_object(obj) is None
 
 
-def test_lone_surrogates_and_control_characters_in_a_pattern_literal_pass() -> None:
-    obj = indicator(pattern="[file:name = 'a\ud800\x00\n\u2028b']")
+@pytest.mark.parametrize("char", ["\ud800", "\x00", "\n", "\x7f", "\x85"])
+def test_lone_surrogates_and_control_characters_in_a_pattern_literal_are_rejected(
+    char: str,
+) -> None:
+    assert_invalid(indicator(pattern=f"[file:name = 'a{char}b']"), "pattern value")
+
+
+def test_other_unicode_in_a_pattern_literal_passes() -> None:
+    obj = indicator(pattern="[file:name = 'a\u2028b\u202egpj.exe\ufeff']")
     assert validate_fast(obj) is True
     assert_valid(obj)
 
