@@ -310,6 +310,7 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
         contributions.setdefault(c.ioc_id, []).append(c)
     objects: list[dict[str, Any]] = []
     sources: dict[str, list[int]] = {}
+    unpublishable: set[int | None] = set()
     for ioc in iocs:
         rows = contributions.get(ioc.id or 0, [])
         if not rows and ioc.published_us is None:
@@ -335,6 +336,7 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
             # An IOC stored before ingest refused its value, or a canonical form beyond the
             # pattern limits: skip it rather than fail the whole batch on every pass.
             log.warning("network indicator for IOC %r not published: %s", ioc.key[:200], reason)
+            unpublishable.add(ioc.id)
             continue
         objects.append(network_indicator)
         sources[ioc.indicator_id] = [c.stix_pk for c in rows if c.stix_pk is not None]
@@ -350,7 +352,8 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
         record_version_sources(
             session, {item.pk: sources[item.obj["id"]] for item in stored.written}
         )
-    publish_views(session, context=context, iocs=iocs, now_us=now_us)
+    publishable = [ioc for ioc in iocs if ioc.id not in unpublishable]
+    publish_views(session, context=context, iocs=publishable, now_us=now_us)
     return len(objects)
 
 
