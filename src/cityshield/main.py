@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cityshield import __version__
 from cityshield.config import Settings, get_settings
 from cityshield.db import make_engine, session_scope
-from cityshield.dedup.background import run_network_loop
 from cityshield.distribution.api import router as distribution_router
 from cityshield.errors import CityShieldError
 from cityshield.hub import ensure_hub, load_network_context
@@ -27,6 +26,7 @@ from cityshield.signing.api import router as signing_router
 from cityshield.signing.scheme import shutdown_pool, start_pool
 from cityshield.taxii.api import router as taxii_router
 from cityshield.taxii.responses import taxii_json
+from cityshield.worker.api import router as jobs_router
 
 
 def error_response(
@@ -75,7 +75,11 @@ def _unexpected_error() -> Response:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; the schema is upgraded when it starts."""
+    """Build the app; the schema is upgraded when it starts.
+
+    The app only serves requests: background jobs run in the worker process
+    (``cityshield worker``, which ``serve`` starts beside it), since a loop here would share
+    the GIL and SQLite's write lock with requests (it halved ingest when it did)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -88,16 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         await asyncio.to_thread(start_pool)
         gc.freeze()  # start-up objects live forever: keep them out of every GC pass
-        loop = asyncio.create_task(
-            run_network_loop(
-                engine,
-                app.state.network,
-                publish_every=settings.publish_interval_seconds,
-                age_every=settings.ageing_interval_seconds,
-            )
-        )
         yield
-        loop.cancel()
         await asyncio.to_thread(shutdown_pool)
         engine.dispose()
 
@@ -116,5 +111,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(signing_router)
     app.include_router(distribution_router)
     app.include_router(policy_router)
+    app.include_router(jobs_router)
     app.include_router(taxii_router)
     return app

@@ -8,6 +8,7 @@ from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.policy.models import Audience, NetworkVersionSource
 from cityshield.signing.models import SigningKey
 from cityshield.store.models import Collection, HubSetting, Member, MemberGroup, Status, StixObject
+from cityshield.worker.models import JobRow
 
 metadata = SQLModel.metadata
 TABLES = (
@@ -15,6 +16,7 @@ TABLES = (
     Collection,
     Contribution,
     HubSetting,
+    JobRow,
     Member,
     MemberGroup,
     NetworkIOC,

@@ -21,7 +21,7 @@ from cityshield.signing.keys import load_public_key
 from cityshield.signing.registry import lift_quarantine, revoke_key
 from cityshield.signing.scheme import kid_for, verify_object
 from cityshield.timefmt import now_micros
-from tests.utils.server import TAXII, Hub, TestMember, start_hub, submit
+from tests.utils.server import TAXII, Hub, TestMember, submit
 from tests.utils.stix import envelope, fresh_ipv4, indicator, sighting, stamp
 
 HEADERS = {"Content-Type": TAXII}
@@ -303,27 +303,47 @@ def test_quarantined_originals_stop_counting_until_released(hub: Hub) -> None:
     assert corroboration(network_version(hub, honest, pattern))["member_count"] == 2
 
 
-def test_serve_publishes_pending_network_indicators_by_itself() -> None:
-    """Ingest only marks IOCs dirty; the server's own loop publishes them shortly after."""
-    quick = start_hub("sqlite", None, publish_interval_seconds=0.1)
-    try:
-        member = quick.member()
-        pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
-        object_id = network_indicator_id(canonical_ioc(pattern).key)
-        with quick.client(member) as client:
-            client.post(
+def test_the_worker_publishes_pending_network_indicators_by_itself(hub: Hub) -> None:
+    """Ingest only queues IOCs; the API publishes nothing itself (it serves requests only),
+    and the worker publishes them at once, not at its next interval (an hour here)."""
+    member = hub.member()
+    pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
+    object_id = network_indicator_id(canonical_ioc(pattern).key)
+    hourly = hub.settings.model_copy(update={"publish_interval_seconds": 3600})
+    with hub.client(member) as client:
+        with hub.worker(settings=hourly):
+            time.sleep(0.5)  # its first (interval) runs are over: what follows is early
+            posted = client.post(
                 "collections/submissions/objects/",
                 content=orjson.dumps(envelope(report(pattern))),
                 headers=HEADERS,
             )
+            assert posted.status_code == 202, posted.text
+            started = time.monotonic()
             for _ in range(100):  # bounded: 10 s at most
                 response = client.get(f"collections/network/objects/{object_id}/")
                 if response.status_code == 200:
                     break
                 time.sleep(0.1)
-        assert response.status_code == 200
+            waited = time.monotonic() - started
+        assert response.status_code == 200, "the worker did not publish"
+        assert waited < 10
         assert corroboration(response.json()["objects"][0])["member_count"] == 1
-    finally:
-        assert quick.thread is not None
-        quick.thread.stop()
-        quick.engine.dispose()
+
+
+def test_the_api_alone_publishes_nothing(hub: Hub) -> None:
+    """No loop runs in the API process any more: without a worker, a queued IOC stays
+    queued (so the test above proves the worker published it)."""
+    member = hub.member()
+    pattern = f"[ipv4-addr:value = '{fresh_ip()}']"
+    object_id = network_indicator_id(canonical_ioc(pattern).key)
+    with hub.client(member) as client:
+        posted = client.post(
+            "collections/submissions/objects/",
+            content=orjson.dumps(envelope(report(pattern))),
+            headers=HEADERS,
+        )
+        assert posted.status_code == 202, posted.text
+        time.sleep(1.5)  # three of the old loop's half-second intervals
+        assert client.get(f"collections/network/objects/{object_id}/").status_code == 404
+    hub.publish_network()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from cityshield.signing.keys import generate_private_key
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object
 from cityshield.store.collections import create_collection
+from cityshield.worker.run import Worker
 from tests.utils.postgres import free_port
 
 TAXII = "application/taxii+json;version=2.1"
@@ -165,9 +168,24 @@ class Hub:
         with session_scope(self.engine) as session:
             return get_hub_identity(session) is not None
 
+    @contextmanager
+    def worker(self, settings: Settings | None = None, **options: Any) -> Iterator[Worker]:
+        """The real ``cityshield worker`` loop in a thread against this hub's database, as
+        serve runs it beside the API (the test hub's app runs no jobs: tests decide)."""
+        worker = Worker(settings or self.settings, self.engine, **options)
+        stop = threading.Event()
+        thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            yield worker
+        finally:
+            stop.set()
+            thread.join(timeout=60)
+            assert not thread.is_alive(), "the worker did not stop"
+
     def publish_network(self) -> int:
-        """Publish pending network indicators and members' views now (serve does it every
-        half second), until nothing is left (a pass builds a bounded number of views)."""
+        """Publish pending network indicators and members' views now (the worker does it
+        within a moment), until nothing is left (a pass builds a bounded number of views)."""
         total = 0
         for _ in range(1000):
             with session_scope(self.engine) as session:
@@ -202,8 +220,8 @@ def submit(
     clean: bool = True,
 ) -> dict[str, Any]:
     """POST an envelope as ``member`` and return the status; with ``clean`` every object
-    must have been accepted. The network view is then published, as serve's loop would
-    within half a second (test hubs run that loop only hourly, so tests decide when)."""
+    must have been accepted. The network view is then published, as the worker would within
+    a moment (test hubs run no worker unless a test starts one, so tests decide when)."""
     with hub.client(member, sign=sign) as client:
         response = client.post(
             f"collections/{collection}/objects/",
@@ -220,7 +238,6 @@ def submit(
 
 def start_hub(backend: str, database_url: str | None, **overrides: Any) -> Hub:
     home = Path(tempfile.mkdtemp(prefix=f"cityshield-{backend}-"))
-    overrides.setdefault("publish_interval_seconds", 3600)
     settings = Settings(home=home, database_url=database_url, environment="test", **overrides)
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)

@@ -3,18 +3,19 @@ script against them (see docs/cli.md)."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from cityshield.cli import city, collections, keys, members, policies
+from cityshield.cli import city, collections, keys, members, policies, worker
 from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
 from cityshield.dedup.service import age_network, publish_pending
 from cityshield.demo import credentials_path, seed_demo
 from cityshield.hub import ensure_hub, load_network_context
-from cityshield.serving import UVICORN_OPTIONS
+from cityshield.serving import UVICORN_OPTIONS, exit_on_sigterm, worker_process
 
 # Plain (click) help, not typer's rich panels: those print a value type such as <bool> beside
 # every switch, and people then type `--force true`, which is refused. Plain help shows
@@ -32,6 +33,8 @@ app.add_typer(keys.app, name="key")
 app.add_typer(policies.app, name="policy")
 for _name in ("keygen", "sign", "verify", "submit"):
     app.command(_name)(getattr(city, _name))
+app.command("worker")(worker.worker)
+app.command("jobs")(worker.jobs)
 
 
 @app.command()
@@ -69,7 +72,7 @@ def demo(
 @app.command()
 def age() -> None:
     """Publish pending network indicators and expire those whose every report went stale
-    (serve does both continuously)."""
+    (the worker does both continuously)."""
     settings = get_settings()
     with hub_session(settings) as session:
         context = load_network_context(session, settings)
@@ -82,21 +85,32 @@ def age() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="API processes.")] = 1,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run the background jobs in one worker process (--no-worker for "
+            "extra API replicas beside a hub that has one).",
+        ),
+    ] = True,
 ) -> None:
-    """Run the hub (TAXII 2.1 API). The schema is upgraded first."""
+    """Run the hub (TAXII 2.1 API) and, by default, one worker process beside it. The
+    schema is upgraded first."""
     settings = get_settings()
     with hub_session(settings) as session:
         ensure_hub(session, home=settings.home, name=settings.hub_name)
-    uvicorn.run(
-        "cityshield.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        **UVICORN_OPTIONS,
-    )
+    exit_on_sigterm()
+    with worker_process() if with_worker else nullcontext():
+        uvicorn.run(
+            "cityshield.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            **UVICORN_OPTIONS,
+        )
 
 
 if __name__ == "__main__":

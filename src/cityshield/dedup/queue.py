@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select, true
+from sqlalchemy import delete, func, select, true
 from sqlmodel import Session
 
 from cityshield.bulk import conflict_insert
-from cityshield.dedup.models import NetworkIOC, PendingIOC
+from cityshield.dedup.models import NetworkIOC, PendingIOC, ViewPending
 
 
 def _upsert(session: Session) -> tuple[Any, dict[str, Any]]:
@@ -65,3 +65,18 @@ def dequeue(session: Session, ioc_ids: list[int]) -> None:
     queued = PendingIOC.ioc_id.in_(ioc_ids)
     session.execute(select(PendingIOC.ioc_id).where(queued).order_by("ioc_id").with_for_update())
     session.execute(delete(PendingIOC).where(queued))
+
+
+def has_work(session: Session) -> bool:
+    """Whether the publisher has anything to do: an IOC queued, or a member whose views
+    are still being built. Two primary-key probes (``LIMIT 1``), cheap enough for the
+    worker to ask ten times a second."""
+    for table in (PendingIOC, ViewPending):
+        if session.execute(select(1).select_from(table).limit(1)).first() is not None:
+            return True
+    return False
+
+
+def queued_count(session: Session) -> int:
+    """How many IOCs wait for publication (the publication job's backlog)."""
+    return int(session.execute(select(func.count()).select_from(PendingIOC)).scalar_one())

@@ -23,7 +23,7 @@ from cityshield.dedup.canonical import CanonicalIOC, canonical_ioc
 from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
-from cityshield.dedup.queue import dequeue, due, mark_pending
+from cityshield.dedup.queue import dequeue, due, has_work, mark_pending, queued_count
 from cityshield.dedup.views import build_pending_views, publish_views
 from cityshield.policy import service as policy
 from cityshield.policy.engine import explicit_level
@@ -378,6 +378,16 @@ def publish_pending(session: Session, *, context: NetworkContext, limit: int = 5
     now = now_micros()
     published = publish(session, context=context, ioc_ids=waiting, now_us=now) if waiting else 0
     return published + build_pending_views(session, context=context, now_us=now)
+
+
+def has_pending_publication(session: Session) -> bool:
+    """Whether :func:`publish_pending` has work: the worker's early trigger."""
+    return has_work(session)
+
+
+def pending_publication_count(session: Session) -> int:
+    """How many IOCs :func:`publish_pending` has yet to publish."""
+    return queued_count(session)
 
 
 def withdraw_originals(session: Session, stix_pks: list[int]) -> None:

@@ -1,0 +1,115 @@
+"""One registry of background jobs; ``cityshield worker`` runs what registers.
+
+A job registers once, with a name, an interval (read from the settings, so operators tune
+it without code) and a function, as dispatch's scheduler does
+(``@scheduler.add(every(1).minutes, name=...)``)::
+
+    @registry.add(every=lambda s: s.ageing_interval_seconds, name="network-ageing")
+    def age(job: JobContext) -> None: ...
+
+A job may also say when it has work (``has_work``: a cheap query the worker polls, so the
+job starts at once instead of at its next interval) and how much is left (``backlog``,
+reported with its health). Every job runs in the worker process, never in an API process
+(docs/architecture.md, "Process model"); the worker keeps each one from running twice at
+once across workers with a lease in the database (``cityshield.worker.service``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from cityshield.config import Settings
+from cityshield.db import session_scope
+from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.service import (
+    age_network,
+    has_pending_publication,
+    pending_publication_count,
+    publish_pending,
+)
+
+PUBLICATION_PASSES = 100
+"""Passes of ``publish_pending`` (each bounded) per run: a run ends even under a flood of
+ingest, so its health is recorded and a stop request is heard; the next run follows at
+once, since there is still work."""
+
+
+@dataclass
+class JobContext:
+    """What a running job gets from the worker."""
+
+    engine: Engine
+    settings: Settings
+    network: Callable[[], NetworkContext]
+    """The hub identity, key and ageing rules (loaded once per worker, on first use)."""
+    renew: Callable[[], bool] = field(default=lambda: True)
+    """Extend this run's lease; False if it was lost, and the job should return."""
+    stopping: Callable[[], bool] = field(default=lambda: False)
+    """Whether the worker was asked to stop: a long job returns between two passes."""
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: Callable[[Settings], float]
+    run: Callable[[JobContext], None]
+    has_work: Callable[[Session], bool] | None = None
+    backlog: Callable[[Session], int] | None = None
+
+
+class Registry:
+    """Jobs by name; registering a name twice is a mistake, not an override."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+
+    def add(
+        self,
+        *,
+        every: Callable[[Settings], float],
+        name: str,
+        has_work: Callable[[Session], bool] | None = None,
+        backlog: Callable[[Session], int] | None = None,
+    ) -> Callable[[Callable[[JobContext], None]], Callable[[JobContext], None]]:
+        def register(run: Callable[[JobContext], None]) -> Callable[[JobContext], None]:
+            if name in self._jobs:
+                raise ValueError(f"job {name!r} is registered twice")
+            self._jobs[name] = Job(name, every, run, has_work, backlog)
+            return run
+
+        return register
+
+    def __iter__(self) -> Iterator[Job]:
+        return iter(self._jobs.values())
+
+    def intervals(self, settings: Settings) -> dict[str, float]:
+        return {job.name: job.every(settings) for job in self}
+
+
+registry = Registry()
+
+
+@registry.add(
+    every=lambda s: s.publish_interval_seconds,
+    name="network-publication",
+    has_work=has_pending_publication,
+    backlog=pending_publication_count,
+)
+def publish_network(job: JobContext) -> None:
+    """Publish queued network indicators and members' views until none is left."""
+    for _ in range(PUBLICATION_PASSES):
+        with session_scope(job.engine) as session:
+            done = publish_pending(session, context=job.network())
+        if not done or job.stopping() or not job.renew():
+            return
+
+
+@registry.add(every=lambda s: s.ageing_interval_seconds, name="network-ageing")
+def age_network_job(job: JobContext) -> None:
+    """Republish as revoked the network indicators whose every report went stale."""
+    with session_scope(job.engine) as session:
+        age_network(session, context=job.network())
