@@ -35,22 +35,27 @@ def test_a_lease_is_refused_to_a_second_worker_until_it_expires(hub: Hub) -> Non
         ), "a lost lease cannot be renewed"
 
 
+def _race(hub: Hub, name: str, now: int, workers: int) -> list[str]:
+    """``workers`` threads take one lease at the same instant; returns who got it."""
+    barrier = threading.Barrier(workers)
+    won: list[str] = []
+
+    def race(holder: str) -> None:
+        barrier.wait()
+        if _take(hub, name, holder, now):
+            won.append(holder)
+
+    threads = [threading.Thread(target=race, args=(f"w{i}",)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return won
+
+
 def test_of_workers_racing_for_a_lease_exactly_one_wins(hub: Hub) -> None:
     for _ in range(5):
-        name, now = f"race-{uuid.uuid4().hex}", now_micros()
-        barrier = threading.Barrier(4)
-        won: list[str] = []
-
-        def race(holder: str, name: str = name, now: int = now) -> None:
-            barrier.wait()
-            if _take(hub, name, holder, now):
-                won.append(holder)
-
-        threads = [threading.Thread(target=race, args=(f"w{i}",)) for i in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        won = _race(hub, f"race-{uuid.uuid4().hex}", now_micros(), workers=4)
         assert len(won) == 1, won
 
 
