@@ -98,7 +98,8 @@ def test_a_failing_job_records_its_error_and_a_later_success(hub: Hub) -> None:
             (row,) = list_job_health(session, intervals={name: 3600}, now_us=now_micros())
         return row
 
-    assert health()["last_started"] is None, "listed before any run"
+    never = health()
+    assert never["last_started"] is None and never["ok"] is None, "listed before any run"
     assert worker.run_once(job) is False, "the error must not escape"
     failed = health()
     assert failed["last_error"] == "RuntimeError: the feed answered 503"

@@ -122,7 +122,9 @@ def list_job_health(
                 "last_success": _time(row.succeeded_us),
                 "last_failure": _time(row.failed_us),
                 "last_error": row.last_error,
-                "ok": row.failed_us is None
+                "ok": None
+                if row.started_us is None
+                else row.failed_us is None
                 or (row.succeeded_us is not None and row.succeeded_us > row.failed_us),
                 "backlog": row.backlog,
             }
