@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import orjson
@@ -60,7 +61,7 @@ class _Face:
     summary: Corroboration
 
     def digest(self) -> bytes:
-        fields = astuple(self.summary)
+        fields = [getattr(self.summary, name) for name in _SUMMARY_FIELDS]  # astuple deep-copies
         return hashlib.sha256(
             orjson.dumps(
                 [
@@ -73,6 +74,9 @@ class _Face:
                 ]
             )
         ).digest()[:16]
+
+
+_SUMMARY_FIELDS = tuple(f.name for f in dataclass_fields(Corroboration))
 
 
 @dataclass
@@ -110,6 +114,7 @@ def publish_views(
     by_id = {ioc.id: ioc for ioc in iocs if ioc.id is not None}
     stamp = now_us // 1000 * 1000
     signed: dict[tuple[Any, ...], str] = {}
+    aggregates: dict[tuple[Any, ...], tuple[Corroboration, bytes]] = {}
     changed = 0
     for caller in callers:
         visible = _visible(session, caller, list(by_id))
@@ -130,16 +135,21 @@ def publish_views(
                 if before is not None and before["state"] != HIDDEN:
                     hidden.append(ioc_id)
                 continue
-            summary = corroborate(
-                rows,
-                lifetime_us=context.lifetime_us(ioc.observable_type),
-                now_us=now_us,
-                default_marking=caller.default_marking,
-            )
-            face = _Face(
-                ioc.key, ioc.pattern, ioc.value, ioc.observable_type, ioc.benign_reason, summary
-            )
-            digest = face.digest()
+            # Members who see the same rows get the same aggregate: compute it once a pass.
+            seen_key = (ioc_id, caller.default_marking, tuple(sorted(row.id for row in rows)))
+            computed = aggregates.get(seen_key)
+            if computed is None:
+                summary = corroborate(
+                    rows,
+                    lifetime_us=context.lifetime_us(ioc.observable_type),
+                    now_us=now_us,
+                    default_marking=caller.default_marking,
+                )
+                face = _Face(
+                    ioc.key, ioc.pattern, ioc.value, ioc.observable_type, ioc.benign_reason, summary
+                )
+                computed = aggregates[seen_key] = (summary, face.digest())
+            summary, digest = computed
             if before is not None and before["digest"] == digest:
                 continue
             view = _next_view(before, ioc, summary, digest, stamp)
@@ -203,8 +213,9 @@ def _next_view(
     else:
         generation, created = before["generation"], before["created_us"]
         version = max(stamp, before["version_us"] + 1000)
+    same_id = before is not None and generation == before["generation"]
     return {
-        "object_id": network_indicator_id(ioc.key, generation),
+        "object_id": before["object_id"] if same_id else network_indicator_id(ioc.key, generation),
         "generation": generation,
         "digest": digest,
         "state": summary.state,
