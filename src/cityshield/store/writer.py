@@ -116,9 +116,10 @@ def write_candidates(
     content. Checked under the lock, so two members racing for a new id cannot both win.
     """
     high_water = lock_collection(session, collection.id)
-    existing = _existing_versions(session, collection.id, {c.object_id for c in candidates})
+    existing, bodies = _existing_versions(
+        session, collection.id, {c.object_id for c in candidates}, with_bodies=by_member
+    )
     known_before = set(existing)
-    firsts = _stored_bodies(session, collection.id, existing) if by_member else {}
     added_us = max(now_micros(), high_water + 1)
     rows: list[dict[str, Any]] = []
     new: list[Candidate] = []
@@ -131,7 +132,7 @@ def write_candidates(
             candidate.version_us in versions if candidate.version_us is not None else bool(versions)
         )
         if by_member:
-            reason = _ownership_refusal(candidate, stored, firsts, seen.get(key), submitter_id)
+            reason = _ownership_refusal(candidate, stored, bodies, seen.get(key), submitter_id)
             if reason is not None:
                 result.failures.append({**describe(candidate.obj), "message": reason})
                 continue
@@ -158,9 +159,9 @@ def write_candidates(
             }
         )
         new.append(candidate)
-        existing.setdefault(candidate.object_id, {})[version_us] = _StoredRow(submitter_id, False)
+        existing.setdefault(candidate.object_id, {})[version_us] = submitter_id
         if by_member:
-            firsts[(candidate.object_id, version_us)] = candidate.obj
+            bodies[(candidate.object_id, version_us)] = candidate.obj
         added_us += 1
     if not rows:
         return
@@ -180,15 +181,13 @@ def write_candidates(
     )
 
 
-@dataclass(frozen=True)
-class _StoredRow:
-    submitter_id: int | None
-    is_first: bool
+Submitters = dict[int, int | None]
+"""An object id's stored versions: version_us -> the member that submitted it."""
 
 
 def _ownership_refusal(
     candidate: Candidate,
-    stored: dict[int, _StoredRow] | None,
+    stored: Submitters | None,
     bodies: dict[tuple[str, int], dict[str, Any]],
     earlier: Candidate | None,
     submitter_id: int | None,
@@ -203,8 +202,8 @@ def _ownership_refusal(
     if not stored:
         return None
     first_us = min(stored)  # the first version is the earliest, whatever arrived first
-    first = stored[first_us]
-    if first.submitter_id is None or first.submitter_id != submitter_id:
+    owner = stored[first_us]
+    if owner is None or owner != submitter_id:
         return (
             f"{candidate.object_id} was first submitted by another member; only its "
             "submitter may create versions of it (reason: not-the-submitter)"
@@ -272,9 +271,7 @@ def _version_text(candidate: Candidate, added_us: int) -> str:
     return stamp if isinstance(stamp, str) else format_timestamp(added_us)
 
 
-def _set_flags_for_new_ids(
-    rows: list[dict[str, Any]], existing: dict[str, dict[int, _StoredRow]]
-) -> None:
+def _set_flags_for_new_ids(rows: list[dict[str, Any]], existing: dict[str, Submitters]) -> None:
     """First/latest flags for rows whose object has a single version; the rest are
     recomputed in SQL afterwards."""
     for row in rows:
@@ -284,33 +281,28 @@ def _set_flags_for_new_ids(
 
 
 def _existing_versions(
-    session: Session, collection_id: str, ids: set[str]
-) -> dict[str, dict[int, _StoredRow]]:
-    """Every stored version of these ids: version_us -> (submitter, is_first)."""
-    found: dict[str, dict[int, _StoredRow]] = {}
-    for chunk in chunks(sorted(ids)):
-        query = select(
-            StixObject.object_id,
-            StixObject.version_us,
-            StixObject.submitter_id,
-            StixObject.is_first,
-        ).where(StixObject.collection_id == collection_id, StixObject.object_id.in_(chunk))
-        for object_id, version_us, submitter_id, is_first in session.execute(query):
-            found.setdefault(object_id, {})[version_us] = _StoredRow(submitter_id, is_first)
-    return found
-
-
-def _stored_bodies(
-    session: Session, collection_id: str, existing: dict[str, dict[int, _StoredRow]]
-) -> dict[tuple[str, int], dict[str, Any]]:
-    """Parsed bodies of the stored versions of these ids: an ownership check compares a
-    candidate with its id's first version and with the version it repeats. (Members'
-    objects have few versions; the hub's many-versioned ones are not checked.)"""
+    session: Session, collection_id: str, ids: set[str], *, with_bodies: bool
+) -> tuple[dict[str, Submitters], dict[tuple[str, int], dict[str, Any]]]:
+    """Every stored version of these ids (version_us -> submitter) and, for an
+    ownership check, their parsed bodies: a candidate is compared with its id's first
+    version and with the version it repeats. (Members' objects have few versions; the
+    hub's many-versioned ones are not checked, so their bodies are not read.)"""
+    found: dict[str, Submitters] = {}
     bodies: dict[tuple[str, int], dict[str, Any]] = {}
-    for chunk in chunks(sorted(existing)):
-        query = select(StixObject.object_id, StixObject.version_us, StixObject.body).where(
+    columns = [
+        StixObject.object_id,
+        StixObject.version_us,
+        StixObject.submitter_id,
+    ]
+    if with_bodies:
+        columns.append(StixObject.body)
+    for chunk in chunks(sorted(ids)):
+        query = select(*columns).where(
             StixObject.collection_id == collection_id, StixObject.object_id.in_(chunk)
         )
-        for object_id, version_us, body in session.execute(query):
-            bodies[(object_id, version_us)] = orjson.loads(body)
-    return bodies
+        for row in session.execute(query):
+            object_id, version_us, submitter_id = row[:3]
+            found.setdefault(object_id, {})[version_us] = submitter_id
+            if with_bodies:
+                bodies[(object_id, version_us)] = orjson.loads(row[3])
+    return found, bodies
