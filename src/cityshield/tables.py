@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from cityshield.dedup.models import Contribution, NetworkIOC
-from cityshield.policy.models import Audience, NetworkVersionSource
+from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView, PendingIOC, ViewPending
+from cityshield.policy.models import Audience
 from cityshield.signing.models import SigningKey
 from cityshield.store.models import Collection, HubSetting, Member, MemberGroup, Status, StixObject
 from cityshield.worker.models import JobRow
@@ -20,7 +20,9 @@ TABLES = (
     Member,
     MemberGroup,
     NetworkIOC,
-    NetworkVersionSource,
+    NetworkView,
+    PendingIOC,
+    ViewPending,
     SigningKey,
     Status,
     StixObject,

@@ -27,7 +27,7 @@ from cityshield.dedup.queue import dequeue, due, has_work, mark_pending, queued_
 from cityshield.dedup.views import build_pending_views, publish_views
 from cityshield.policy import service as policy
 from cityshield.policy.engine import explicit_level
-from cityshield.policy.store import active_policy, record_version_sources
+from cityshield.policy.store import active_policy
 from cityshield.store.collections import (
     NETWORK_ALIAS,
     SUBMISSIONS_ALIAS,
@@ -309,7 +309,6 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
     for c in session.execute(query).all():
         contributions.setdefault(c.ioc_id, []).append(c)
     objects: list[dict[str, Any]] = []
-    sources: dict[str, list[int]] = {}
     unpublishable: set[int | None] = set()
     for ioc in iocs:
         rows = contributions.get(ioc.id or 0, [])
@@ -339,19 +338,13 @@ def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], no
             unpublishable.add(ioc.id)
             continue
         objects.append(network_indicator)
-        sources[ioc.indicator_id] = [c.stix_pk for c in rows if c.stix_pk is not None]
         # Ageing republishes when the next contribution ends, not only when the last does:
         # a member's view may count only that one, and must change when it expires rather
         # than when someone else's report next triggers a publication.
         ioc.state, ioc.expires_us, ioc.published_us = summary.state, summary.next_end_us, modified
         session.add(ioc)
     if objects:
-        stored = write_hub_objects(
-            session, collection=network, objects=objects, kid=context.hub_kid
-        )
-        record_version_sources(
-            session, {item.pk: sources[item.obj["id"]] for item in stored.written}
-        )
+        write_hub_objects(session, collection=network, objects=objects, kid=context.hub_kid)
     publishable = [ioc for ioc in iocs if ioc.id not in unpublishable]
     publish_views(session, context=context, iocs=publishable, now_us=now_us)
     return len(objects)

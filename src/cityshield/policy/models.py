@@ -18,14 +18,3 @@ class Audience(SQLModel, table=True):
     stix_pk: int = Field(foreign_key="stix_object.pk", primary_key=True, ondelete="CASCADE")
     principal: str = Field(primary_key=True, max_length=120)
     allow: bool = Field(default=True, primary_key=True)
-
-
-class NetworkVersionSource(SQLModel, table=True):
-    """Which originals a stored network indicator version was computed from: a reader sees
-    that version only if it may see every one of them."""
-
-    __tablename__ = "network_version_source"
-    version_pk: int = Field(foreign_key="stix_object.pk", primary_key=True, ondelete="CASCADE")
-    stix_pk: int = Field(
-        foreign_key="stix_object.pk", primary_key=True, index=True, ondelete="CASCADE"
-    )

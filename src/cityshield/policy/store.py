@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from cityshield.bulk import insert_rows
@@ -36,7 +36,7 @@ from cityshield.policy.engine import (
     decide,
     subject_of,
 )
-from cityshield.policy.models import Audience, NetworkVersionSource
+from cityshield.policy.models import Audience
 from cityshield.signing.models import SigningKey
 from cityshield.store.collections import NETWORK_ALIAS
 from cityshield.store.models import Collection, HubSetting, Member, MemberGroup, StixObject
@@ -152,17 +152,6 @@ def write_public_audience(session: Session, pks: Iterable[int]) -> None:
     """Hub publications meant for every member (its identity, extension-definitions)."""
     rows = [{"stix_pk": pk, "principal": EVERYONE, "allow": True} for pk in pks]
     insert_rows(session, _AUDIENCE, rows)
-
-
-def record_version_sources(session: Session, sources: dict[int, list[int]]) -> None:
-    """Which originals each new network version was computed from (version pk -> pks)."""
-    rows = [
-        {"version_pk": version_pk, "stix_pk": stix_pk}
-        for version_pk, pks in sources.items()
-        for stix_pk in sorted(set(pks))
-    ]
-    if rows:
-        session.execute(insert(NetworkVersionSource), rows)
 
 
 def recompute_audiences(session: Session, state: PolicyState) -> int:

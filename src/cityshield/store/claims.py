@@ -59,7 +59,7 @@ def check_claims(session: Session, candidates: list[Candidate]) -> Claims:
     for candidate in candidates:
         reason = _refusal(candidate, reserved, published, known)
         if reason is None and candidate.object_id in TLP_LEVELS:
-            claims.no_ops.append(_success(candidate))
+            claims.no_ops.append(describe(candidate.obj))  # its id and created
         elif reason is None:
             claims.kept.append(candidate)
         else:
@@ -105,12 +105,6 @@ def _refusal(
             "and not in this envelope (reason: unknown-marking)"
         )
     return None
-
-
-def _success(candidate: Candidate) -> dict[str, str]:
-    entry = describe(candidate.obj)
-    entry.setdefault("version", str(candidate.obj.get("created", "")))
-    return entry
 
 
 def _reserved_identities(session: Session) -> set[str]:
