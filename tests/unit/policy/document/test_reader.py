@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from cityshield.policy.document import (
+    DEFAULT_POLICY,
     PolicyError,
     PolicyProblem,
     Selector,
+    load_policies,
     load_policy,
     parse_policy,
 )
@@ -138,3 +140,19 @@ def test_members_must_be_a_mapping() -> None:
         2,
         "members must be a mapping, got a list",
     )
+
+
+def test_sections_left_empty_are_allowed() -> None:
+    """An author may keep the headings of a template with nothing under them yet."""
+    assert parse_policy("version: 1\ngroups:\nmembers:\nrules:\n") == DEFAULT_POLICY
+
+
+def test_a_symlink_loop_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    with pytest.raises(PolicyError) as info:
+        load_policies([loop, loop])
+    assert [(p.path, p.line) for p in info.value.problems] == [(str(loop), 0)] * 3
+    first, second, twice = (p.message for p in info.value.problems)
+    assert first == second and first.startswith("cannot read policy file: ")
+    assert twice == f"listed twice (as {loop})"
