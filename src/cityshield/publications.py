@@ -29,11 +29,11 @@ from sqlmodel import Session
 from cityshield.dedup.publish import corroboration_extension_definition
 from cityshield.jsonvalue import same_json
 from cityshield.members.identity import member_identity
-from cityshield.policy.markings import OFFICIAL_DEFINITIONS
 from cityshield.policy.store import write_public_audience
 from cityshield.signing.definition import extension_definition
 from cityshield.signing.placement import without_signature
 from cityshield.signing.scheme import SignatureError, kid_for, read_signature, sign_object
+from cityshield.stix.vocabulary import OFFICIAL_DEFINITIONS
 from cityshield.store.collections import HUB_ALIAS, collection_id_for, get_collection_by_alias
 from cityshield.store.models import Collection, Member, StixObject
 from cityshield.store.service import lock_collection

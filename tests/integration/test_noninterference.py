@@ -41,10 +41,10 @@ from cityshield.distribution.export import blocklist
 from cityshield.hub import ensure_hub, load_network_context
 from cityshield.members.service import caller_for, create_member, get_member
 from cityshield.migrate import upgrade
-from cityshield.policy.markings import TLP2
 from cityshield.policy.store import load_policy_files
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object
+from cityshield.stix.vocabulary import TLP2
 from cityshield.store import service as store
 from cityshield.store.collections import get_collection_by_alias
 from cityshield.store.ingest import add_objects

@@ -25,11 +25,11 @@ from cityshield.hub import ensure_hub, get_hub_identity, load_network_context
 from cityshield.main import create_app
 from cityshield.members.service import caller_for_token
 from cityshield.migrate import upgrade
-from cityshield.policy.markings import is_predefined_marking
 from cityshield.serving import UVICORN_OPTIONS
 from cityshield.signing.keys import generate_private_key
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object
+from cityshield.stix.vocabulary import is_predefined_marking
 from cityshield.store.collections import create_collection
 from cityshield.worker.run import Worker
 from tests.utils.postgres import free_port

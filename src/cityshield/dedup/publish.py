@@ -23,8 +23,8 @@ from typing import Any
 from cityshield.dedup.aggregate import Corroboration
 from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.models import NetworkIOC
-from cityshield.policy.markings import TLP2
 from cityshield.signing.scheme import sign_object
+from cityshield.stix.vocabulary import TLP2
 from cityshield.timefmt import format_timestamp
 
 CORROBORATION_EXTENSION_ID = "extension-definition--7f3c9a8e-2b1d-4c6e-9f0a-5d4b3c2a1e0f"

@@ -28,6 +28,8 @@ from cityshield.dedup.views import build_pending_views, publish_views
 from cityshield.policy import service as policy
 from cityshield.policy.engine import explicit_level
 from cityshield.policy.store import active_policy
+from cityshield.stix.validation import validate_object
+from cityshield.stix.vocabulary import version_stamp
 from cityshield.store.collections import (
     NETWORK_ALIAS,
     SUBMISSIONS_ALIAS,
@@ -36,7 +38,6 @@ from cityshield.store.collections import (
 )
 from cityshield.store.models import StixObject
 from cityshield.store.service import lock_collection
-from cityshield.store.validation import validate_object
 from cityshield.store.writer import Written, write_hub_objects
 from cityshield.timefmt import now_micros, parse_timestamp
 
@@ -117,12 +118,13 @@ def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
     if kind == "sighting" and isinstance(obj.get("last_seen"), str):
         seen = min(parse_timestamp(obj["last_seen"]), now)
     valid_until = obj.get("valid_until")
+    version = version_stamp(obj)
     return _Report(
         ioc_key=ioc_key,
         object_id=obj["id"],
         kind=kind,
         written=item,
-        version_us=parse_timestamp(obj.get("modified") or obj["created"]),
+        version_us=parse_timestamp(version) if version else item.date_added_us,
         confidence=obj.get("confidence"),
         indicator_types=",".join(obj.get("indicator_types") or []),
         tlp=explicit_level(obj),  # None when unmarked: the policy in force decides

@@ -23,10 +23,10 @@ from cityshield.policy.anonymity import republish_anonymous
 from cityshield.policy.caller import Caller
 from cityshield.policy.store import policy_state, write_audience
 from cityshield.signing.verification import signature_reasons
+from cityshield.stix.validation import validate_object
 from cityshield.store.claims import check_claims
 from cityshield.store.collections import SUBMISSIONS_ALIAS
 from cityshield.store.models import Collection, Status
-from cityshield.store.validation import validate_object
 from cityshield.store.writer import (
     Candidate,
     Validator,
