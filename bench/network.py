@@ -24,7 +24,7 @@ from cityshield.db import session_scope
 from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.models import PendingIOC
 from cityshield.dedup.service import publish_pending
-from cityshield.policy.store import load_policy_files
+from cityshield.flows.policy import load_policy_files
 from cityshield.store.collections import NETWORK_ALIAS, SUBMISSIONS_ALIAS, collection_id_for
 from tests.utils.server import Hub, TestMember
 

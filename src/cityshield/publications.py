@@ -29,7 +29,7 @@ from sqlmodel import Session
 from cityshield.dedup.publish import corroboration_extension_definition
 from cityshield.jsonvalue import same_json
 from cityshield.members.identity import member_identity
-from cityshield.policy.store import write_public_audience
+from cityshield.policy.audience import write_public_audience
 from cityshield.signing.definition import extension_definition
 from cityshield.signing.placement import without_signature
 from cityshield.signing.scheme import SignatureError, kid_for, read_signature, sign_object

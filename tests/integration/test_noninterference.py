@@ -38,10 +38,10 @@ from cityshield.config import Settings
 from cityshield.db import make_engine, session_scope
 from cityshield.dedup.service import age_network, publish_pending
 from cityshield.distribution.export import blocklist
+from cityshield.flows.policy import load_policy_files
 from cityshield.hub import ensure_hub, load_network_context
 from cityshield.members.service import caller_for, create_member, get_member
 from cityshield.migrate import upgrade
-from cityshield.policy.store import load_policy_files
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object
 from cityshield.stix.vocabulary import TLP2

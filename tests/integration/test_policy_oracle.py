@@ -43,12 +43,11 @@ from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicat
 from cityshield.dedup.service import publish_pending
 from cityshield.distribution.export import blocklist
 from cityshield.errors import ObjectNotFound
+from cityshield.flows.policy import load_policy_files
 from cityshield.hub import ensure_hub, load_network_context
-from cityshield.members.service import create_member, get_member, identity_id_for
+from cityshield.members.service import caller_for_member, create_member, get_member, identity_id_for
 from cityshield.migrate import upgrade
 from cityshield.policy.anonymity import republished_id
-from cityshield.policy.explain import caller_for_member
-from cityshield.policy.store import load_policy_files
 from cityshield.signing.keys import generate_private_key
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object

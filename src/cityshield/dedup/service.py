@@ -26,8 +26,8 @@ from cityshield.dedup.publish import build_network_indicator, network_indicator_
 from cityshield.dedup.queue import dequeue, due, has_work, mark_pending, queued_count
 from cityshield.dedup.views import build_pending_views, publish_views
 from cityshield.policy import service as policy
+from cityshield.policy.active import active_policy
 from cityshield.policy.engine import explicit_level
-from cityshield.policy.store import active_policy
 from cityshield.stix.validation import validate_object
 from cityshield.stix.vocabulary import version_stamp
 from cityshield.store.collections import (

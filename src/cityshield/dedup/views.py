@@ -30,9 +30,9 @@ from cityshield.dedup.aggregate import Corroboration, corroborate
 from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.models import NetworkIOC, NetworkView, ViewPending
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
+from cityshield.members.caller import Caller
 from cityshield.members.service import caller_for
 from cityshield.policy import service as policy
-from cityshield.policy.caller import Caller
 from cityshield.policy.service import VIEW_HIDDEN as HIDDEN
 from cityshield.store.models import Member
 

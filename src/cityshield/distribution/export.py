@@ -20,8 +20,8 @@ from cityshield.dedup.aggregate import corroborate
 from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.errors import BadRequest
+from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
-from cityshield.policy.caller import Caller
 from cityshield.stix.literals import unescape
 from cityshield.stix.observables import observable_reason
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias

@@ -16,8 +16,8 @@ from cityshield.dedup.models import NetworkIOC, NetworkView
 from cityshield.dedup.queue import mark_pending
 from cityshield.dedup.service import withdraw_originals
 from cityshield.errors import ObjectNotFound
+from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
-from cityshield.policy.caller import Caller
 from cityshield.store import service as store
 from cityshield.store.collections import NETWORK_ALIAS, SUBMISSIONS_ALIAS
 from cityshield.store.models import Collection

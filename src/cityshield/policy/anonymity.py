@@ -14,8 +14,8 @@ from typing import Any
 from sqlmodel import Session
 
 from cityshield.dedup.context import NetworkContext
+from cityshield.policy.audience import PolicyState, write_audience
 from cityshield.policy.engine import AUDIENCE_EXTENSION_ID
-from cityshield.policy.store import PolicyState, write_audience
 from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, sign_object
 from cityshield.store.models import Collection
 from cityshield.store.writer import Written, write_hub_objects

@@ -30,7 +30,7 @@ from sqlalchemy import (
 
 from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView
 from cityshield.errors import Forbidden
-from cityshield.policy.caller import Caller
+from cityshield.members.caller import Caller
 from cityshield.policy.engine import EVERYONE, group_principal, member_principal
 from cityshield.policy.models import Audience
 from cityshield.signing.models import SigningKey

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from cityshield.errors import BadRequest, CollectionNotFound, Conflict
-from cityshield.policy.caller import ROLES
+from cityshield.members.caller import ROLES
 from cityshield.store.models import Collection
 
 COLLECTION_NAMESPACE = uuid.UUID("6f1c3a52-3d1e-4c55-9a0e-c1d5e1e5a002")

@@ -18,10 +18,10 @@ from sqlmodel import Session
 from cityshield.dedup.context import NetworkContext
 from cityshield.dedup.service import record_contributions
 from cityshield.errors import InvalidEnvelope
+from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
 from cityshield.policy.anonymity import republish_anonymous
-from cityshield.policy.caller import Caller
-from cityshield.policy.store import policy_state, write_audience
+from cityshield.policy.audience import policy_state, write_audience
 from cityshield.signing.verification import signature_reasons
 from cityshield.stix.validation import validate_object
 from cityshield.store.claims import check_claims

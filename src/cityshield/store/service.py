@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from cityshield.bulk import chunks
 from cityshield.errors import BadRequest, CollectionNotFound, ObjectNotFound
+from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
-from cityshield.policy.caller import Caller
 from cityshield.store.models import Collection, StixObject
 from cityshield.taxii.cursor import decode_cursor, encode_cursor
 from cityshield.taxii.filters import Filters

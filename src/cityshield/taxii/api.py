@@ -18,9 +18,9 @@ from cityshield.db import release_connection
 from cityshield.deps import CallerDep, SessionDep, SettingsDep
 from cityshield.errors import ApiRootNotFound
 from cityshield.flows import deletion
+from cityshield.members.caller import Caller
 from cityshield.memory import TRIM_AFTER_BYTES, trim_heap
 from cityshield.policy import service as policy
-from cityshield.policy.caller import Caller
 from cityshield.store import ingest
 from cityshield.store import service as store
 from cityshield.store.models import Collection

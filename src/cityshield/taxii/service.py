@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from cityshield.errors import StatusNotFound
-from cityshield.policy.caller import Caller
+from cityshield.members.caller import Caller
 from cityshield.store.models import Status
 
 
