@@ -15,7 +15,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
-from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.hub_context import HubContext
+from cityshield.flows.ingest import add_objects
 from cityshield.flows.members import add_member
 from cityshield.members import service as members
 from cityshield.signing.keys import (
@@ -28,7 +29,6 @@ from cityshield.signing.registry import add_member_key, get_key
 from cityshield.signing.scheme import kid_for, sign_object
 from cityshield.stix.vocabulary import TLP2_IDS
 from cityshield.store.collections import get_collection_by_alias
-from cityshield.store.ingest import add_objects
 from cityshield.timefmt import format_timestamp, now_micros
 
 DEMO_MEMBERS: list[tuple[str, str, list[str]]] = [
@@ -77,9 +77,7 @@ def credentials_path(home: Path) -> Path:
     return home / "demo-credentials.json"
 
 
-def seed_demo(
-    session: Session, *, home: Path, network: NetworkContext
-) -> dict[str, dict[str, str]]:
+def seed_demo(session: Session, *, home: Path, network: HubContext) -> dict[str, dict[str, str]]:
     """Create the demo members and indicators unless present; return name -> credentials."""
     path = credentials_path(home)
     if path.exists():

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from cityshield.db import make_engine, session_scope
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, corroboration_extension_definition
-from cityshield.hub import BUILTIN_COLLECTIONS, ensure_hub, hub_signer
+from cityshield.hub.service import BUILTIN_COLLECTIONS, ensure_hub, hub_signer
 from cityshield.members.caller import ROLES
 from cityshield.members.service import create_member, identity_id_for
 from cityshield.migrate import upgrade

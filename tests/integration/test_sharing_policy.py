@@ -12,9 +12,9 @@ from cityshield.db import session_scope
 from cityshield.dedup.canonical import canonical_ioc
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicator_id
 from cityshield.flows.policy import load_policy_files
+from cityshield.hub.anonymity import republished_id
 from cityshield.members.service import caller_for_member
 from cityshield.policy.active import active_policy
-from cityshield.policy.anonymity import republished_id
 from cityshield.policy.document import PolicyError
 from cityshield.policy.engine import AUDIENCE_EXTENSION_ID
 from cityshield.policy.explain import explain_object

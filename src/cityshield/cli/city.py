@@ -240,7 +240,7 @@ def _load_jwks(source: str | None) -> dict[str, JSONObject]:
             return usable_keys(read_jwks(source), source=source)
         except HubClientError as exc:
             _fail(exc.description)
-    from cityshield.hub import get_hub_identity
+    from cityshield.hub.service import get_hub_identity
     from cityshield.signing.registry import jwks_document
 
     try:

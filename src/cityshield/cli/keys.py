@@ -12,7 +12,7 @@ from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
 from cityshield.dedup.service import refresh_for_key
 from cityshield.errors import BadRequest
-from cityshield.hub import load_network_context
+from cityshield.hub.service import load_hub_context
 from cityshield.signing import registry
 from cityshield.signing.models import SigningKey
 from cityshield.timefmt import format_date_added, parse_timestamp
@@ -37,7 +37,7 @@ def _stamp(micros: int | None) -> str | None:
 
 def _refresh_network(session: Session, kid: str) -> None:
     """Quarantine changes what may count in the network view: republish what it touches."""
-    refresh_for_key(session, context=load_network_context(session, get_settings()), kid=kid)
+    refresh_for_key(session, context=load_hub_context(session, get_settings()), kid=kid)
 
 
 def key_json(key: SigningKey, owner: str) -> dict[str, object]:

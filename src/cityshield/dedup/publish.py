@@ -21,7 +21,7 @@ import uuid
 from typing import Any
 
 from cityshield.dedup.aggregate import Corroboration
-from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.models import NetworkIOC
 from cityshield.signing.scheme import sign_object
 from cityshield.stix.vocabulary import TLP2
@@ -40,7 +40,7 @@ def network_indicator_id(key: str, generation: int = 0) -> str:
 
 
 def build_network_indicator(
-    ioc: NetworkIOC, corroboration: Corroboration, *, context: NetworkContext, modified_us: int
+    ioc: NetworkIOC, corroboration: Corroboration, *, context: HubContext, modified_us: int
 ) -> dict[str, Any]:
     """The signed network indicator for ``ioc`` as of ``modified_us``."""
     if ioc.indicator_id is None:

@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter, Response
 
 from cityshield.deps import SessionDep
-from cityshield.hub import get_hub_identity
+from cityshield.hub.service import get_hub_identity
 from cityshield.signing.registry import jwks_document
 
 router = APIRouter()

@@ -98,3 +98,16 @@ def get_collection_by_alias(session: Session, alias: str) -> Collection:
     if collection is None:
         raise CollectionNotFound(f"No collection with alias {alias!r}; run `cityshield init`.")
     return collection
+
+
+def get_collection_or_raise(session: Session, collection_id: str) -> Collection:
+    """Find a collection by id (or by alias, a convenience for people typing URLs)."""
+    collection = (
+        session.get(Collection, collection_id)
+        or session.execute(
+            select(Collection).where(Collection.alias == collection_id)
+        ).scalar_one_or_none()
+    )
+    if collection is None:
+        raise CollectionNotFound(f"No collection {collection_id!r} on this API root.")
+    return collection

@@ -18,8 +18,9 @@ from cityshield.bulk import chunks, insert_rows
 from cityshield.jsonvalue import same_json
 from cityshield.stix.validation import validate_object
 from cityshield.stix.vocabulary import version_stamp
+from cityshield.store.locks import lock_collection
 from cityshield.store.models import Collection, StixObject
-from cityshield.store.service import lock_collection, refresh_version_flags
+from cityshield.store.versions import refresh_version_flags
 from cityshield.timefmt import format_timestamp, now_micros, parse_timestamp
 
 _OBJECTS = StixObject.__table__  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@
 The hub signs what it writes itself (network views, anonymised republications), so it
 needs an Ed25519 key; the private key lives in the data directory with mode 0600, never in
 the database, so a database dump does not carry it. What the hub publishes in its ``hub``
-collection is ``publications.py``'s.
+collection is ``hub/publications.py``'s.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from cityshield.config import Settings
 from cityshield.dedup.allowlist import load_allowlist
-from cityshield.dedup.context import DEFAULT_LIFETIME_DAYS, NetworkContext
-from cityshield.publications import publish_hub_objects
+from cityshield.dedup.hub_context import DEFAULT_LIFETIME_DAYS, HubContext
+from cityshield.hub.publications import publish_hub_objects
 from cityshield.signing.models import SigningKey
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import kid_for
@@ -103,7 +103,7 @@ def get_hub_identity(session: Session) -> dict[str, Any] | None:
 
 def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
     """Create the hub identity, key and built-in collections if missing, and bring the
-    ``hub`` collection's publications up to date (``publications.py``); idempotent."""
+    ``hub`` collection's publications up to date (``hub/publications.py``); idempotent."""
     key = hub_signer(session, home)
     identity = get_hub_identity(session)
     if identity is None:
@@ -133,14 +133,14 @@ def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
     return identity
 
 
-def load_network_context(session: Session, settings: Settings) -> NetworkContext:
+def load_hub_context(session: Session, settings: Settings) -> HubContext:
     """What dedup needs to author network indicators: the hub identity and key, the
     known-benign values and the lifetimes (defaults overridden by settings)."""
     identity = get_hub_identity(session)
     if identity is None:
         raise RuntimeError("The hub is not initialised; run `cityshield init`.")
     key = ensure_hub_key(settings.home)
-    return NetworkContext(
+    return HubContext(
         hub_identity_id=identity["id"],
         hub_key=key,
         hub_kid=kid_for(key.public_key()),

@@ -35,8 +35,8 @@ from cityshield.signing.placement import without_signature
 from cityshield.signing.scheme import SignatureError, kid_for, read_signature, sign_object
 from cityshield.stix.vocabulary import OFFICIAL_DEFINITIONS
 from cityshield.store.collections import HUB_ALIAS, collection_id_for, get_collection_by_alias
+from cityshield.store.locks import lock_collection
 from cityshield.store.models import Collection, Member, StixObject
-from cityshield.store.service import lock_collection
 from cityshield.store.writer import write_hub_objects
 from cityshield.timefmt import format_timestamp, now_micros, parse_timestamp
 
