@@ -23,7 +23,7 @@ from cityshield.dedup.allowlist import load_allowlist
 from cityshield.dedup.hub_context import DEFAULT_LIFETIME_DAYS, HubContext
 from cityshield.hub.publications import publish_hub_objects
 from cityshield.signing.models import SigningKey
-from cityshield.signing.registry import register_key
+from cityshield.signing.registry import jwks_document, register_key
 from cityshield.signing.scheme import kid_for
 from cityshield.store.collections import (
     HUB_ALIAS,
@@ -99,6 +99,13 @@ def hub_signer(session: Session, home: Path) -> Ed25519PrivateKey:
 def get_hub_identity(session: Session) -> dict[str, Any] | None:
     row = session.get(HubSetting, "identity")
     return orjson.loads(row.value) if row else None
+
+
+def get_jwks(session: Session) -> dict[str, Any]:
+    """The published JWKS: every registered key, the hub's naming the hub's identity (none
+    before ``init`` created it)."""
+    identity = get_hub_identity(session)
+    return jwks_document(session, hub_identity_id=identity["id"] if identity else None)
 
 
 def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
