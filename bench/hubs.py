@@ -15,11 +15,11 @@ from bench.servers import child_server
 from bench.stix import signed_indicators
 from cityshield.config import Settings
 from cityshield.db import is_postgres, make_engine, session_scope
-from cityshield.dedup.context import NetworkContext
-from cityshield.hub import load_network_context
+from cityshield.dedup.hub_context import HubContext
+from cityshield.flows.ingest import add_objects
+from cityshield.hub.service import load_hub_context
 from cityshield.members.service import caller_for_token
-from cityshield.store.ingest import add_objects
-from cityshield.store.service import get_collection_or_raise
+from cityshield.store.collections import get_collection_or_raise
 from tests.utils.postgres import PostgresServer
 from tests.utils.server import Hub, TestMember
 
@@ -80,10 +80,10 @@ def objects_url(hub: Hub, collection_id: str) -> str:
     return f"{hub.api_root}collections/{collection_id}/objects/"
 
 
-def network_context(hub: Hub) -> NetworkContext:
+def network_context(hub: Hub) -> HubContext:
     """What the server's publish loop uses (hub identity and key, allowlist, lifetimes)."""
     with session_scope(hub.engine) as session:
-        return load_network_context(session, hub.settings)
+        return load_hub_context(session, hub.settings)
 
 
 def store(
@@ -91,7 +91,7 @@ def store(
     member: TestMember,
     collection_id: str,
     objects: list[dict[str, Any]],
-    network: NetworkContext | None = None,
+    network: HubContext | None = None,
 ) -> None:
     """Store signed objects in-process through the hub's one ingest path (signatures
     verified, audiences written; with ``network``, ``submissions`` feeds dedup)."""

@@ -21,10 +21,10 @@ from bench.hubs import network_context, objects_url, running_hub, settle, store
 from bench.measure import Ingest, Read, client, ingest_interleaved, paged_read
 from bench.stix import IOC, reports
 from cityshield.db import session_scope
-from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.models import PendingIOC
 from cityshield.dedup.service import publish_pending
-from cityshield.policy.store import load_policy_files
+from cityshield.flows.policy import load_policy_files
 from cityshield.store.collections import NETWORK_ALIAS, SUBMISSIONS_ALIAS, collection_id_for
 from tests.utils.server import Hub, TestMember
 
@@ -56,7 +56,7 @@ rules:
 """
 
 
-def publish_all(hub: Hub, context: NetworkContext) -> dict[str, Any]:
+def publish_all(hub: Hub, context: HubContext) -> dict[str, Any]:
     """Run ``publish_pending`` in-process, as serve's loop does, until the queue is empty.
 
     Returns the network indicators published per second of ``publish_pending``. IOCs with
@@ -241,7 +241,7 @@ def policy_reads(
 def _fill(
     hub: Hub,
     members: dict[str, TestMember],
-    context: NetworkContext,
+    context: HubContext,
     rng: random.Random,
     *,
     size: int,

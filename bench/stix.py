@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from cityshield.policy.engine import AUDIENCE_EXTENSION_ID
+from cityshield.stix.vocabulary import TLP2_IDS
 from tests.utils.server import TestMember
 
 STAMP = "2026-11-20T09:00:00.000Z"
@@ -56,9 +57,7 @@ def envelopes(objects: list[dict[str, Any]], size: int = 500) -> Iterator[bytes]
 # --------------------------------------------------------------------------------------------
 # Realistic reports for the network scenarios: what a city SOC posts to ``submissions``.
 
-TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
-TLP_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
-TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+TLP_GREEN, TLP_AMBER, TLP_RED = TLP2_IDS["green"], TLP2_IDS["amber"], TLP2_IDS["red"]
 TLP_MIX = (("green", 0.50), ("amber", 0.35), ("unmarked", 0.10), ("red", 0.05))
 """Share of each TLP level in a report batch; unmarked objects get the policy default
 (AMBER); RED ones name one recipient in the audience extension."""

@@ -15,7 +15,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
-from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.hub_context import HubContext
+from cityshield.flows.ingest import add_objects
 from cityshield.flows.members import add_member
 from cityshield.members import service as members
 from cityshield.signing.keys import (
@@ -26,8 +27,8 @@ from cityshield.signing.keys import (
 )
 from cityshield.signing.registry import add_member_key, get_key
 from cityshield.signing.scheme import kid_for, sign_object
+from cityshield.stix.vocabulary import TLP2_IDS
 from cityshield.store.collections import get_collection_by_alias
-from cityshield.store.ingest import add_objects
 from cityshield.timefmt import format_timestamp, now_micros
 
 DEMO_MEMBERS: list[tuple[str, str, list[str]]] = [
@@ -39,9 +40,7 @@ DEMO_MEMBERS: list[tuple[str, str, list[str]]] = [
     ("hub-admin", "admin", []),
 ]
 
-TLP_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
-TLP_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
-TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+TLP_GREEN, TLP_AMBER, TLP_RED = TLP2_IDS["green"], TLP2_IDS["amber"], TLP2_IDS["red"]
 
 # (city, pattern, name[, marking]): overlapping IOCs on purpose, as in a real incident; GREEN
 # unless a marking is given, so the example policy has something to decide.
@@ -78,9 +77,7 @@ def credentials_path(home: Path) -> Path:
     return home / "demo-credentials.json"
 
 
-def seed_demo(
-    session: Session, *, home: Path, network: NetworkContext
-) -> dict[str, dict[str, str]]:
+def seed_demo(session: Session, *, home: Path, network: HubContext) -> dict[str, dict[str, str]]:
     """Create the demo members and indicators unless present; return name -> credentials."""
     path = credentials_path(home)
     if path.exists():

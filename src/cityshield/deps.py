@@ -11,7 +11,7 @@ from sqlmodel import Session
 from cityshield.config import Settings
 from cityshield.db import session_scope
 from cityshield.members.auth import authenticate
-from cityshield.policy.caller import Caller
+from cityshield.members.caller import Caller
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from cityshield.config import Settings
 from cityshield.db import session_scope
-from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.service import (
     age_network,
     has_pending_publication,
@@ -44,7 +44,7 @@ class JobContext:
 
     engine: Engine
     settings: Settings
-    network: Callable[[], NetworkContext]
+    network: Callable[[], HubContext]
     """The hub identity, key and ageing rules (loaded once per worker, on first use)."""
     renew: Callable[[], bool] = field(default=lambda: True)
     """Extend this run's lease; False if it was lost, and the job should return."""

@@ -17,7 +17,7 @@ from cityshield.config import Settings, get_settings
 from cityshield.db import make_engine, session_scope
 from cityshield.distribution.api import router as distribution_router
 from cityshield.errors import CityShieldError
-from cityshield.hub import ensure_hub, load_network_context
+from cityshield.hub.service import ensure_hub, load_hub_context
 from cityshield.members.auth import CHALLENGE
 from cityshield.middleware import UnexpectedErrors
 from cityshield.migrate import upgrade
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(engine)
         with session_scope(engine) as session:
             ensure_hub(session, home=settings.home, name=settings.hub_name)
-            app.state.network = load_network_context(session, settings)
+            app.state.network = load_hub_context(session, settings)
         app.state.engine = engine
         await asyncio.to_thread(start_pool)
         gc.freeze()  # start-up objects live forever: keep them out of every GC pass

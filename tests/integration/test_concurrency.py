@@ -17,10 +17,10 @@ from cityshield.db import session_scope
 from cityshield.dedup.canonical import canonical_ioc
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicator_id
 from cityshield.dedup.service import publish_pending
-from cityshield.hub import load_network_context
+from cityshield.flows.ingest import add_objects
+from cityshield.hub.service import load_hub_context
 from cityshield.members.service import caller_for_token
 from cityshield.store.collections import SUBMISSIONS_ALIAS, get_collection_by_alias
-from cityshield.store.ingest import add_objects
 from tests.utils.server import TAXII, Hub, TestMember, submit
 from tests.utils.stix import envelope, indicator
 
@@ -191,7 +191,7 @@ def test_a_publisher_waits_for_a_writer_queueing_the_same_ioc(hub: Hub) -> None:
     pattern = f"[domain-name:value = 'wait-{uuid.uuid4().hex[:12]}.example']"
     submit(hub, first, indicator(pattern=pattern))
     with session_scope(hub.engine) as session:  # queue it again, committed, unpublished
-        context = load_network_context(session, hub.settings)
+        context = load_hub_context(session, hub.settings)
         caller = caller_for_token(session, token=first.token, name=first.name)
         assert caller is not None
         submissions = get_collection_by_alias(session, SUBMISSIONS_ALIAS)

@@ -17,11 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cityshield.db import session_scope
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID
 from cityshield.errors import Conflict
-from cityshield.hub import get_hub_identity
+from cityshield.hub.service import get_hub_identity
 from cityshield.jsonvalue import same_json
-from cityshield.policy.markings import OFFICIAL_DEFINITIONS, is_predefined_marking
 from cityshield.signing.keys import load_public_key
 from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, read_signature, verify_object
+from cityshield.stix.vocabulary import OFFICIAL_DEFINITIONS, is_predefined_marking
 from tests.utils.server import Hub, TestMember, submit
 from tests.utils.stix import indicator, stamp
 

@@ -14,13 +14,13 @@ from sqlalchemy import Engine, func, select
 
 from cityshield.db import make_engine, session_scope
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, corroboration_extension_definition
-from cityshield.hub import BUILTIN_COLLECTIONS, ensure_hub, hub_signer
+from cityshield.hub.service import BUILTIN_COLLECTIONS, ensure_hub, hub_signer
+from cityshield.members.caller import ROLES
 from cityshield.members.service import create_member, identity_id_for
 from cityshield.migrate import upgrade
-from cityshield.policy.caller import ROLES
-from cityshield.policy.markings import OFFICIAL_DEFINITIONS
 from cityshield.signing.definition import extension_definition
 from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, kid_for, sign_object, verify_object
+from cityshield.stix.vocabulary import OFFICIAL_DEFINITIONS
 from cityshield.store.collections import (
     HUB_ALIAS,
     collection_id_for,

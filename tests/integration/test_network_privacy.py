@@ -7,7 +7,7 @@ import time
 
 from cityshield.dedup.canonical import canonical_ioc
 from cityshield.dedup.publish import network_indicator_id
-from cityshield.policy.markings import TLP2
+from cityshield.stix.vocabulary import TLP2
 from tests.utils.server import Hub, TestMember, submit
 from tests.utils.stix import fresh_ipv4, indicator
 

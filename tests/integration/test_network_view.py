@@ -15,10 +15,10 @@ from cityshield.db import session_scope
 from cityshield.dedup.canonical import canonical_ioc
 from cityshield.dedup.models import NetworkIOC
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicator_id
-from cityshield.dedup.service import age_network, refresh_for_key
-from cityshield.hub import load_network_context
+from cityshield.dedup.service import age_network
+from cityshield.flows.keys import lift_quarantine, revoke_key
+from cityshield.hub.service import load_hub_context
 from cityshield.signing.keys import load_public_key
-from cityshield.signing.registry import lift_quarantine, revoke_key
 from cityshield.signing.scheme import kid_for, verify_object
 from cityshield.timefmt import now_micros
 from tests.utils.server import TAXII, Hub, TestMember, submit
@@ -213,7 +213,7 @@ def test_ageing_revokes_stale_iocs_and_a_new_report_starts_a_new_indicator(hub: 
     live = network_version(hub, member, pattern)
     assert "valid_until" in live, "an IP address report without valid_until gets a lifetime"
     with session_scope(hub.engine) as session:
-        context = load_network_context(session, hub.settings)
+        context = load_hub_context(session, hub.settings)
         assert age_network(session, context=context, now_us=now_micros() + 15 * DAY_US) >= 1
     stale = network_version(hub, member, pattern)
     assert stale["revoked"] is True and corroboration(stale)["state"] == "expired"
@@ -291,15 +291,12 @@ def test_quarantined_originals_stop_counting_until_released(hub: Hub) -> None:
     assert corroboration(network_version(hub, honest, pattern))["member_count"] == 2
     kid = kid_for(suspect.key.public_key())
     with session_scope(hub.engine) as session:
-        context = load_network_context(session, hub.settings)
-        revoke_key(session, kid=kid, compromised_since_us=since)
-        refresh_for_key(session, context=context, kid=kid)
+        revoke_key(session, settings=hub.settings, kid=kid, compromised_since_us=since)
     hidden = corroboration(network_version(hub, honest, pattern))
     assert hidden["member_count"] == 1
     assert len(hidden["contributing_refs"]) == 1
     with session_scope(hub.engine) as session:
-        lift_quarantine(session, kid=kid)
-        refresh_for_key(session, context=context, kid=kid)
+        lift_quarantine(session, settings=hub.settings, kid=kid)
     assert corroboration(network_version(hub, honest, pattern))["member_count"] == 2
 
 

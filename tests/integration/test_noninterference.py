@@ -38,17 +38,17 @@ from cityshield.config import Settings
 from cityshield.db import make_engine, session_scope
 from cityshield.dedup.service import age_network, publish_pending
 from cityshield.distribution.export import blocklist
-from cityshield.hub import ensure_hub, load_network_context
+from cityshield.flows.ingest import add_objects
+from cityshield.flows.policy import load_policy_files
+from cityshield.hub.service import ensure_hub, load_hub_context
 from cityshield.members.service import caller_for, create_member, get_member
 from cityshield.migrate import upgrade
-from cityshield.policy.markings import TLP2
-from cityshield.policy.store import load_policy_files
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object
-from cityshield.store import service as store
+from cityshield.stix.vocabulary import TLP2
 from cityshield.store.collections import get_collection_by_alias
-from cityshield.store.ingest import add_objects
 from cityshield.store.models import Collection
+from cityshield.taxii import service as taxii_service
 from cityshield.taxii.filters import parse_filters
 from cityshield.timefmt import format_timestamp
 
@@ -176,7 +176,7 @@ def run(url: str, home: Path, steps: list[tuple[int, Step]], clock: Clock) -> di
     try:
         settings_ = Settings(home=home, database_url=url)
         with session_scope(engine) as session:
-            context = load_network_context(session, settings_)
+            context = load_hub_context(session, settings_)
         for index, step in steps:
             clock.now_us = START_US + (index + 1) * 1_000_000
             with session_scope(engine) as session:
@@ -241,12 +241,12 @@ def observe(session: Session, context: Any) -> dict[str, Any]:
         every = {"match[version]": "all"}
 
         def objects(filters: Any, collection: Collection = collection) -> Any:
-            return store.list_objects(
+            return taxii_service.list_objects(
                 session, caller=caller, collection=collection, filters=filters
             )
 
         def manifest(filters: Any, collection: Collection = collection) -> Any:
-            return store.get_manifest(
+            return taxii_service.get_manifest(
                 session, caller=caller, collection=collection, filters=filters
             )
 
@@ -255,14 +255,14 @@ def observe(session: Session, context: Any) -> dict[str, Any]:
         seen[f"{collection.alias} latest"] = [r for p in _all_pages(objects, {}) for r in p]
         seen[f"{collection.alias} manifest"] = [r for p in _all_pages(manifest, every) for r in p]
         for object_id in sorted({orjson.loads(body)["id"] for body, _ in rows}):
-            seen[f"{collection.alias} {object_id}"] = store.get_object(
+            seen[f"{collection.alias} {object_id}"] = taxii_service.get_object(
                 session,
                 caller=caller,
                 collection=collection,
                 object_id=object_id,
                 filters=_filters(every),
             ).rows
-            seen[f"{collection.alias} {object_id} versions"] = store.list_versions(
+            seen[f"{collection.alias} {object_id} versions"] = taxii_service.list_versions(
                 session,
                 caller=caller,
                 collection=collection,

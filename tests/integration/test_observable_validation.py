@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 from cityshield.db import session_scope
-from cityshield.hub import load_network_context
+from cityshield.flows.ingest import add_objects
+from cityshield.hub.service import load_hub_context
 from cityshield.members.service import caller_for_token
 from cityshield.store.collections import SUBMISSIONS_ALIAS, get_collection_by_alias
-from cityshield.store.ingest import add_objects
 from tests.utils.server import Hub, TestMember, submit
 from tests.utils.stix import fresh_ipv4, indicator
 
@@ -95,7 +95,7 @@ def test_values_stored_before_ingest_checked_them_never_reach_an_export(hub: Hub
             caller=caller,
             collection=get_collection_by_alias(session, SUBMISSIONS_ALIAS),
             objects=member.sign(*objects),
-            network=load_network_context(session, hub.settings),
+            network=load_hub_context(session, hub.settings),
             validate=lambda obj: None,  # the old validator let these through
         )
         assert status.failure_count == 0

@@ -43,18 +43,17 @@ from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicat
 from cityshield.dedup.service import publish_pending
 from cityshield.distribution.export import blocklist
 from cityshield.errors import ObjectNotFound
-from cityshield.hub import ensure_hub, load_network_context
-from cityshield.members.service import create_member, get_member, identity_id_for
+from cityshield.flows.ingest import add_objects
+from cityshield.flows.policy import load_policy_files
+from cityshield.hub.anonymity import republished_id
+from cityshield.hub.service import ensure_hub, load_hub_context
+from cityshield.members.service import caller_for_member, create_member, get_member, identity_id_for
 from cityshield.migrate import upgrade
-from cityshield.policy.anonymity import republished_id
-from cityshield.policy.explain import caller_for_member
-from cityshield.policy.store import load_policy_files
 from cityshield.signing.keys import generate_private_key
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object
-from cityshield.store import service as store
 from cityshield.store.collections import NETWORK_ALIAS, SUBMISSIONS_ALIAS, get_collection_by_alias
-from cityshield.store.ingest import add_objects
+from cityshield.taxii import service as taxii_service
 from cityshield.taxii.filters import parse_filters
 from tests.utils.oracle import (
     DEFAULT_POLICY,
@@ -300,7 +299,7 @@ def run_scenario(url: str, home: Path, scenario: Scenario) -> list[str]:
             if scenario.before is not None:
                 apply_policy(session, home / "before.yaml", scenario.before)
         with session_scope(engine) as session:
-            context = load_network_context(session, Settings(home=home, database_url=url))
+            context = load_hub_context(session, Settings(home=home, database_url=url))
         for member in scenario.members:
             mine = [s for s in scenario.submissions if s.submitter == member.name]
             if not mine:
@@ -354,12 +353,16 @@ def check_member(session: Session, oracle: Oracle, context: Any, name: str) -> l
             problems.append(f"{name} {path}: expected {want!r}, got {got!r}")
             problems.extend(oracle.explain(name, ids or set()))
 
-    page = store.list_objects(session, caller=caller, collection=submissions, filters=filters)
+    page = taxii_service.list_objects(
+        session, caller=caller, collection=submissions, filters=filters
+    )
     listed = {orjson.loads(body)["id"] for body, _ in page.rows}
     differ("list_objects(submissions)", sorted(expected), sorted(listed), expected ^ listed)
     differ("list_objects(submissions).more", False, page.more)
 
-    manifest = store.get_manifest(session, caller=caller, collection=submissions, filters=filters)
+    manifest = taxii_service.get_manifest(
+        session, caller=caller, collection=submissions, filters=filters
+    )
     in_manifest = {row[0] for row in manifest.rows}
     differ(
         "get_manifest(submissions)", sorted(expected), sorted(in_manifest), expected ^ in_manifest
@@ -368,7 +371,7 @@ def check_member(session: Session, oracle: Oracle, context: Any, name: str) -> l
     for object_id in sorted(all_ids):
         visible = object_id in expected
         try:
-            got = store.get_object(
+            got = taxii_service.get_object(
                 session,
                 caller=caller,
                 collection=submissions,
@@ -380,7 +383,7 @@ def check_member(session: Session, oracle: Oracle, context: Any, name: str) -> l
             served = None
         differ(f"get_object({object_id})", [object_id] if visible else None, served, {object_id})
         try:
-            versions = store.list_versions(
+            versions = taxii_service.list_versions(
                 session,
                 caller=caller,
                 collection=submissions,
@@ -393,7 +396,7 @@ def check_member(session: Session, oracle: Oracle, context: Any, name: str) -> l
         differ(f"list_versions({object_id})", 1 if visible else None, version_count, {object_id})
 
     want_network = oracle.network_view(name)
-    page = store.list_objects(session, caller=caller, collection=network, filters=filters)
+    page = taxii_service.list_objects(session, caller=caller, collection=network, filters=filters)
     got_network: dict[str, NetworkView] = {}
     for body, _ in page.rows:
         obj = orjson.loads(body)
@@ -412,7 +415,7 @@ def check_member(session: Session, oracle: Oracle, context: Any, name: str) -> l
 
     for ip in oracle.ips():
         try:
-            got = store.get_object(
+            got = taxii_service.get_object(
                 session,
                 caller=caller,
                 collection=network,

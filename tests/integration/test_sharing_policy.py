@@ -11,11 +11,13 @@ import orjson
 from cityshield.db import session_scope
 from cityshield.dedup.canonical import canonical_ioc
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicator_id
-from cityshield.policy.anonymity import republished_id
+from cityshield.flows.policy import load_policy_files
+from cityshield.hub.anonymity import republished_id
+from cityshield.members.service import caller_for_member
+from cityshield.policy.active import active_policy
 from cityshield.policy.document import PolicyError
 from cityshield.policy.engine import AUDIENCE_EXTENSION_ID
 from cityshield.policy.explain import explain_object
-from cityshield.policy.store import active_policy, load_policy_files
 from tests.utils.server import TAXII, Hub, TestMember, submit
 from tests.utils.stix import fresh_ipv4, indicator
 
@@ -274,8 +276,12 @@ rules:
     obj = marked(GREEN)
     submit(hub, author, obj)
     with session_scope(hub.engine) as session:
-        denied = explain_object(session, object_id=obj["id"], member_name=blocked.name)
-        allowed = explain_object(session, object_id=obj["id"], member_name=author.name)
+        denied = explain_object(
+            session, object_id=obj["id"], viewer=caller_for_member(session, blocked.name)
+        )
+        allowed = explain_object(
+            session, object_id=obj["id"], viewer=caller_for_member(session, author.name)
+        )
     assert denied["allowed"] is False and denied["policy_allows"] is False
     assert any(f"keep {blocked.name} out" in r for r in denied["reasons"])
     assert allowed["allowed"] is True

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import httpx
 
-from cityshield.taxii.cursor import encode_cursor
+from cityshield.store.cursor import encode_cursor
 from cityshield.taxii.filters import parse_filters
 from tests.utils.server import Hub, submit
 from tests.utils.stix import indicator

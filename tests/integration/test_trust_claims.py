@@ -8,8 +8,8 @@ import uuid
 import orjson
 
 from cityshield.db import session_scope
-from cityshield.hub import get_hub_identity
-from cityshield.policy.markings import OFFICIAL_DEFINITIONS, TLP2
+from cityshield.hub.service import get_hub_identity
+from cityshield.stix.vocabulary import OFFICIAL_DEFINITIONS, TLP2
 from tests.utils.server import Hub, TestMember, submit
 from tests.utils.stix import fresh_ipv4, indicator, stamp, tlp_green_definition
 

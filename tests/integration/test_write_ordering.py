@@ -8,10 +8,10 @@ import threading
 from sqlalchemy import select
 from sqlmodel import Session
 
+from cityshield.flows.ingest import add_objects
 from cityshield.members.service import caller_for_token
-from cityshield.store.ingest import add_objects
+from cityshield.store.collections import get_collection_or_raise
 from cityshield.store.models import StixObject
-from cityshield.store.service import get_collection_or_raise
 from cityshield.timefmt import now_micros
 from tests.utils.server import Hub
 from tests.utils.stix import indicator

@@ -21,15 +21,15 @@ from cityshield.config import Settings
 from cityshield.db import make_engine, session_scope
 from cityshield.dedup.service import publish_pending
 from cityshield.flows.members import add_member
-from cityshield.hub import ensure_hub, get_hub_identity, load_network_context
+from cityshield.hub.service import ensure_hub, get_hub_identity, load_hub_context
 from cityshield.main import create_app
 from cityshield.members.service import caller_for_token
 from cityshield.migrate import upgrade
-from cityshield.policy.markings import is_predefined_marking
 from cityshield.serving import UVICORN_OPTIONS
 from cityshield.signing.keys import generate_private_key
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object
+from cityshield.stix.vocabulary import is_predefined_marking
 from cityshield.store.collections import create_collection
 from cityshield.worker.run import Worker
 from tests.utils.postgres import free_port
@@ -189,9 +189,7 @@ class Hub:
         total = 0
         for _ in range(1000):
             with session_scope(self.engine) as session:
-                done = publish_pending(
-                    session, context=load_network_context(session, self.settings)
-                )
+                done = publish_pending(session, context=load_hub_context(session, self.settings))
             total += done
             if not done:
                 return total

@@ -30,7 +30,6 @@ from cityshield.client.errors import HubClientError
 from cityshield.client.jwks import identity_for_key, jwks_url, read_jwks, usable_keys
 from cityshield.client.taxii import submit_objects
 from cityshield.errors import CityShieldError, DuplicateKey
-from cityshield.policy.markings import is_predefined_marking
 from cityshield.signing.keys import (
     generate_private_key,
     load_private_key,
@@ -45,6 +44,7 @@ from cityshield.signing.scheme import (
     sign_object,
     verify_object,
 )
+from cityshield.stix.vocabulary import is_predefined_marking
 
 JSONObject = dict[str, Any]
 
@@ -240,7 +240,7 @@ def _load_jwks(source: str | None) -> dict[str, JSONObject]:
             return usable_keys(read_jwks(source), source=source)
         except HubClientError as exc:
             _fail(exc.description)
-    from cityshield.hub import get_hub_identity
+    from cityshield.hub.service import get_hub_identity
     from cityshield.signing.registry import jwks_document
 
     try:

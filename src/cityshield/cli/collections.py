@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cityshield.cli.context import hub_session, print_json
-from cityshield.policy.caller import ROLES
+from cityshield.members.caller import ROLES
 from cityshield.store.collections import create_collection, list_all_collections
 
 app = typer.Typer(help="Manage TAXII collections.")

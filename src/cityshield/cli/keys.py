@@ -6,13 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
 from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
-from cityshield.dedup.service import refresh_for_key
 from cityshield.errors import BadRequest
-from cityshield.hub import load_network_context
+from cityshield.flows import keys as flows
 from cityshield.signing import registry
 from cityshield.signing.models import SigningKey
 from cityshield.timefmt import format_date_added, parse_timestamp
@@ -33,11 +31,6 @@ def _time(value: str | None, option: str) -> int | None:
 
 def _stamp(micros: int | None) -> str | None:
     return format_date_added(micros) if micros is not None else None
-
-
-def _refresh_network(session: Session, kid: str) -> None:
-    """Quarantine changes what may count in the network view: republish what it touches."""
-    refresh_for_key(session, context=load_network_context(session, get_settings()), kid=kid)
 
 
 def key_json(key: SigningKey, owner: str) -> dict[str, object]:
@@ -90,19 +83,21 @@ def revoke(
     ] = None,
 ) -> None:
     """Revoke a key now; with --compromised-since also quarantine what it signed since then."""
-    with hub_session() as session:
-        key = registry.revoke_key(
-            session, kid=kid, compromised_since_us=_time(compromised_since, "--compromised-since")
+    settings = get_settings()
+    with hub_session(settings) as session:
+        key = flows.revoke_key(
+            session,
+            settings=settings,
+            kid=kid,
+            compromised_since_us=_time(compromised_since, "--compromised-since"),
         )
-        if compromised_since is not None:
-            _refresh_network(session, kid)
         print_json(key_json(*registry.list_keys(session, kid=key.kid)[0]))
 
 
 @app.command("lift-quarantine")
 def lift_quarantine(kid: str) -> None:
     """Bring back the objects a --compromised-since revocation hid (the key stays revoked)."""
-    with hub_session() as session:
-        key = registry.lift_quarantine(session, kid=kid)
-        _refresh_network(session, kid)
+    settings = get_settings()
+    with hub_session(settings) as session:
+        key = flows.lift_quarantine(session, settings=settings, kid=kid)
         print_json(key_json(*registry.list_keys(session, kid=key.kid)[0]))

@@ -14,7 +14,7 @@ from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
 from cityshield.dedup.service import age_network, publish_pending
 from cityshield.demo import credentials_path, seed_demo
-from cityshield.hub import ensure_hub, load_network_context
+from cityshield.hub.service import ensure_hub, load_hub_context
 from cityshield.serving import UVICORN_OPTIONS, exit_on_sigterm, worker_process
 
 # Plain (click) help, not typer's rich panels: those print a value type such as <bool> beside
@@ -54,7 +54,7 @@ def demo(
     settings = get_settings()
     with hub_session(settings) as session:
         ensure_hub(session, home=settings.home, name=settings.hub_name)
-        network = load_network_context(session, settings)
+        network = load_hub_context(session, settings)
         creds = seed_demo(session, home=settings.home, network=network)
         publish_pending(session, context=network)
     city = creds["northport"]
@@ -75,7 +75,7 @@ def age() -> None:
     (the worker does both continuously)."""
     settings = get_settings()
     with hub_session(settings) as session:
-        context = load_network_context(session, settings)
+        context = load_hub_context(session, settings)
         published = publish_pending(session, context=context)
         expired = age_network(session, context=context)
     print_json({"published": published, "expired": expired})

@@ -10,7 +10,7 @@ from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
 from cityshield.flows import members as flows
 from cityshield.members import service
-from cityshield.policy.caller import ROLES
+from cityshield.members.caller import ROLES
 
 app = typer.Typer(help="Manage the network's members (cities, analysts, admins).")
 

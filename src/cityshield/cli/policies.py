@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 
 from cityshield.cli.context import hub_session, print_json
-from cityshield.members.service import list_members
+from cityshield.flows.policy import load_policy_files
+from cityshield.members.service import caller_for_member, list_members
 from cityshield.policy.document import check_policy_files
 from cityshield.policy.explain import explain_object
-from cityshield.policy.store import load_policy_files, policy_state
 
 app = typer.Typer(help="Sharing policies: who may see what.")
 
@@ -38,8 +38,8 @@ def check(files: Files) -> None:
 def load(files: Files) -> None:
     """Make these files the active policy and recompute every object's audience now."""
     with hub_session() as session:
-        document = load_policy_files(session, files)
-        state = policy_state(session, document)
+        state = load_policy_files(session, files)
+        document = state.document
         print_json(
             {
                 "files": [str(f) for f in files],
@@ -57,4 +57,5 @@ def explain(
 ) -> None:
     """Say which rule allowed or denied MEMBER the object, and what is enforced."""
     with hub_session() as session:
-        print_json(explain_object(session, object_id=object_id, member_name=member))
+        viewer = caller_for_member(session, member)
+        print_json(explain_object(session, object_id=object_id, viewer=viewer))

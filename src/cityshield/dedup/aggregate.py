@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cityshield.dedup.models import Contribution
+from cityshield.stix.vocabulary import TLP_ORDER
 
 DEFAULT_CONFIDENCE = 50
-TLP_ORDER = ("clear", "green", "amber", "amber+strict", "red")
 
 
 @dataclass(frozen=True)

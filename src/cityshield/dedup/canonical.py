@@ -68,10 +68,10 @@ from stix2patterns.v21.grammars.STIXPatternLexer import STIXPatternLexer
 from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser
 from stix2patterns.v21.pattern import Pattern
 
-from cityshield.dedup.normalize import hash_algorithm, normalize_value
 from cityshield.stix.literals import quote as _quote
 from cityshield.stix.literals import unescape as _unescape
-from cityshield.store.validation import _FAST_HASH_PATHS, _FAST_PATTERN_RE, _FAST_STRING_PATHS
+from cityshield.stix.normalize import hash_algorithm, normalize_value
+from cityshield.stix.validation.fast import _FAST_HASH_PATHS, _FAST_PATTERN_RE, _FAST_STRING_PATHS
 
 __all__ = ["CanonicalIOC", "canonical_ioc"]
 

@@ -21,10 +21,10 @@ import uuid
 from typing import Any
 
 from cityshield.dedup.aggregate import Corroboration
-from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.models import NetworkIOC
-from cityshield.policy.markings import TLP2
 from cityshield.signing.scheme import sign_object
+from cityshield.stix.vocabulary import TLP2
 from cityshield.timefmt import format_timestamp
 
 CORROBORATION_EXTENSION_ID = "extension-definition--7f3c9a8e-2b1d-4c6e-9f0a-5d4b3c2a1e0f"
@@ -40,7 +40,7 @@ def network_indicator_id(key: str, generation: int = 0) -> str:
 
 
 def build_network_indicator(
-    ioc: NetworkIOC, corroboration: Corroboration, *, context: NetworkContext, modified_us: int
+    ioc: NetworkIOC, corroboration: Corroboration, *, context: HubContext, modified_us: int
 ) -> dict[str, Any]:
     """The signed network indicator for ``ioc`` as of ``modified_us``."""
     if ioc.indicator_id is None:

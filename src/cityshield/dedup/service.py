@@ -20,23 +20,24 @@ from sqlmodel import Session
 from cityshield.bulk import chunks, conflict_insert, insert_rows
 from cityshield.dedup.aggregate import corroborate
 from cityshield.dedup.canonical import CanonicalIOC, canonical_ioc
-from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
 from cityshield.dedup.queue import dequeue, due, has_work, mark_pending, queued_count
 from cityshield.dedup.views import build_pending_views, publish_views
 from cityshield.policy import service as policy
+from cityshield.policy.active import active_policy
 from cityshield.policy.engine import explicit_level
-from cityshield.policy.store import active_policy
+from cityshield.stix.validation import validate_object
+from cityshield.stix.vocabulary import version_stamp
 from cityshield.store.collections import (
     NETWORK_ALIAS,
     SUBMISSIONS_ALIAS,
     collection_id_for,
     get_collection_by_alias,
 )
+from cityshield.store.locks import lock_collection
 from cityshield.store.models import StixObject
-from cityshield.store.service import lock_collection
-from cityshield.store.validation import validate_object
 from cityshield.store.writer import Written, write_hub_objects
 from cityshield.timefmt import now_micros, parse_timestamp
 
@@ -117,12 +118,13 @@ def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
     if kind == "sighting" and isinstance(obj.get("last_seen"), str):
         seen = min(parse_timestamp(obj["last_seen"]), now)
     valid_until = obj.get("valid_until")
+    version = version_stamp(obj)
     return _Report(
         ioc_key=ioc_key,
         object_id=obj["id"],
         kind=kind,
         written=item,
-        version_us=parse_timestamp(obj.get("modified") or obj["created"]),
+        version_us=parse_timestamp(version) if version else item.date_added_us,
         confidence=obj.get("confidence"),
         indicator_types=",".join(obj.get("indicator_types") or []),
         tlp=explicit_level(obj),  # None when unmarked: the policy in force decides
@@ -294,7 +296,7 @@ def _save_contributions(
         )
 
 
-def publish(session: Session, *, context: NetworkContext, ioc_ids: list[int], now_us: int) -> int:
+def publish(session: Session, *, context: HubContext, ioc_ids: list[int], now_us: int) -> int:
     """Recompute the IOCs' corroboration and write a new signed network version of each
     (one batch into the ``network`` collection); returns how many were published.
 
@@ -359,7 +361,7 @@ def _next_generation(ioc: NetworkIOC, now_us: int) -> None:
     ioc.published_us = None
 
 
-def publish_pending(session: Session, *, context: NetworkContext, limit: int = 5000) -> int:
+def publish_pending(session: Session, *, context: HubContext, limit: int = 5000) -> int:
     """Publish the IOCs queued since the last run; returns how many.
 
     The network collection lock is taken first, so concurrent publishers (several
@@ -393,7 +395,7 @@ def withdraw_originals(session: Session, stix_pks: list[int]) -> None:
         session.execute(delete(Contribution).where(Contribution.stix_pk.in_(chunk)))
 
 
-def refresh_for_key(session: Session, *, context: NetworkContext, kid: str) -> int:
+def refresh_for_key(session: Session, *, context: HubContext, kid: str) -> int:
     """Republish the IOCs an original signed by ``kid`` contributes to: after a
     compromised-key quarantine (or its release) the network view must count only what
     every reader may still see."""
@@ -410,7 +412,7 @@ def refresh_for_key(session: Session, *, context: NetworkContext, kid: str) -> i
     return _publish_in_batches(session, context, list(ioc_ids), now_micros())
 
 
-def age_network(session: Session, *, context: NetworkContext, now_us: int | None = None) -> int:
+def age_network(session: Session, *, context: HubContext, now_us: int | None = None) -> int:
     """Republish, as revoked, active IOCs whose every contribution has expired; returns the
     count. Run periodically so firewalls stop blocking stale addresses."""
     now = now_us or now_micros()
@@ -429,7 +431,7 @@ def age_network(session: Session, *, context: NetworkContext, now_us: int | None
 
 
 def _publish_in_batches(
-    session: Session, context: NetworkContext, ioc_ids: list[int], now_us: int
+    session: Session, context: HubContext, ioc_ids: list[int], now_us: int
 ) -> int:
     """:func:`publish` a list of any length (SQLite binds at most 32,766 values a query)."""
     return sum(

@@ -27,12 +27,12 @@ from sqlmodel import Session
 
 from cityshield.bulk import chunks, insert_rows
 from cityshield.dedup.aggregate import Corroboration, corroborate
-from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.models import NetworkIOC, NetworkView, ViewPending
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
+from cityshield.members.caller import Caller
 from cityshield.members.service import caller_for
 from cityshield.policy import service as policy
-from cityshield.policy.caller import Caller
 from cityshield.policy.service import VIEW_HIDDEN as HIDDEN
 from cityshield.store.models import Member
 
@@ -102,7 +102,7 @@ def viewers(session: Session) -> list[Caller]:
 def publish_views(
     session: Session,
     *,
-    context: NetworkContext,
+    context: HubContext,
     iocs: Sequence[NetworkIOC],
     now_us: int,
     callers: list[Caller] | None = None,
@@ -276,7 +276,7 @@ def _save(
 
 
 def build_pending_views(
-    session: Session, *, context: NetworkContext, now_us: int, budget: int = 5000
+    session: Session, *, context: HubContext, now_us: int, budget: int = 5000
 ) -> int:
     """Build views for queued members, at most ``budget`` IOCs a pass (the caller holds
     the network lock: a member joining a large hub must not stall publication); returns

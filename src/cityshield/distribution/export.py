@@ -17,11 +17,11 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from cityshield.dedup.aggregate import corroborate
-from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.errors import BadRequest
+from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
-from cityshield.policy.caller import Caller
 from cityshield.stix.literals import unescape
 from cityshield.stix.observables import observable_reason
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
@@ -52,7 +52,7 @@ def _exportable(ioc: NetworkIOC) -> bool:
 
 
 def blocklist(
-    session: Session, *, caller: Caller, context: NetworkContext, observable_type: str
+    session: Session, *, caller: Caller, context: HubContext, observable_type: str
 ) -> list[str]:
     """Sorted values of one observable type that the caller may see and should block."""
     if observable_type not in EXPORT_TYPES:

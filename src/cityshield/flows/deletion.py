@@ -9,19 +9,20 @@ every block export from then on, and every member's view is republished saying s
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlmodel import Session
 
 from cityshield.dedup.models import NetworkIOC, NetworkView
 from cityshield.dedup.queue import mark_pending
 from cityshield.dedup.service import withdraw_originals
-from cityshield.errors import ObjectNotFound
+from cityshield.errors import BadRequest, ObjectNotFound
+from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
-from cityshield.policy.caller import Caller
-from cityshield.store import service as store
 from cityshield.store.collections import NETWORK_ALIAS, SUBMISSIONS_ALIAS
-from cityshield.store.models import Collection
-from cityshield.taxii.filters import Filters
+from cityshield.store.filters import Filters
+from cityshield.store.locks import lock_collection
+from cityshield.store.models import Collection, StixObject
+from cityshield.store.versions import refresh_version_flags
 
 WITHDRAWN = "withdrawn by a hub admin"
 
@@ -33,14 +34,35 @@ def delete_object(
     if collection.alias == NETWORK_ALIAS:
         withdraw_network_indicator(session, caller=caller, object_id=object_id)
         return
-    store.delete_object(
-        session,
-        caller=caller,
-        collection=collection,
-        object_id=object_id,
-        filters=filters,
-        before_delete=withdraw_originals if collection.alias == SUBMISSIONS_ALIAS else None,
+    delete_versions(
+        session, caller=caller, collection=collection, object_id=object_id, filters=filters
     )
+
+
+def delete_versions(
+    session: Session, *, caller: Caller, collection: Collection, object_id: str, filters: Filters
+) -> list[int]:
+    """Delete the matching versions of a stored object (admin only); returns their row keys.
+
+    The first/latest flags of what remains are recomputed in the same transaction so
+    ``match[version]`` stays right after a partial delete. Originals in ``submissions``
+    first withdraw what they contributed to the network view.
+    """
+    policy.require_admin(caller)
+    if policy.object_source(caller, collection) is not StixObject:
+        raise BadRequest("Network indicators are withdrawn, not deleted (flows.deletion).")
+    query = filters.for_object(object_id).apply(
+        policy.visible_objects(caller, collection, StixObject.pk)
+    )
+    pks = [row[0] for row in session.execute(query)]
+    if not pks:
+        raise ObjectNotFound(f"No object {object_id!r} matching the filters in this collection.")
+    lock_collection(session, collection.id)
+    if collection.alias == SUBMISSIONS_ALIAS:
+        withdraw_originals(session, pks)
+    session.execute(delete(StixObject).where(StixObject.pk.in_(pks)))  # type: ignore[union-attr]
+    refresh_version_flags(session, collection_id=collection.id, object_ids=[object_id])
+    return pks
 
 
 def withdraw_network_indicator(session: Session, *, caller: Caller, object_id: str) -> int:

@@ -1,7 +1,7 @@
 """Adding and removing a member, with the identity the hub publishes for it.
 
 ``members/service.py`` keeps the member rows; this flow also keeps the ``hub`` collection's
-member identities in step (``publications.py``), which needs the hub key, hence ``home``.
+member identities in step (``hub/publications.py``), which needs the hub key, hence ``home``.
 Before the hub is initialised there is nothing to publish into: ``ensure_hub`` (``init``,
 ``serve``) publishes the identities of members that lack one.
 """
@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlmodel import Session
 
 from cityshield.errors import Conflict
-from cityshield.hub import get_hub_identity, hub_signer
+from cityshield.hub.publications import identity_revoked, publish_member_identities
+from cityshield.hub.service import get_hub_identity, hub_signer
 from cityshield.members import service
-from cityshield.publications import identity_revoked, publish_member_identities
 
 
 def add_member(

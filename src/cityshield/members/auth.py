@@ -8,8 +8,8 @@ import binascii
 from sqlmodel import Session
 
 from cityshield.errors import Unauthenticated
+from cityshield.members.caller import Caller
 from cityshield.members.service import caller_for_token
-from cityshield.policy.caller import Caller
 
 CHALLENGE = 'Basic realm="cityshield", Bearer realm="cityshield"'
 

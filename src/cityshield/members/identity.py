@@ -1,6 +1,6 @@
 """A member's STIX ``identity`` as the hub publishes it (unsigned; the hub signs it).
 
-Members may not submit identities under their own or anyone's member id (store/claims.py),
+Members may not submit identities under their own or anyone's member id (flows/claims.py),
 so the hub is the only source of the identity a member's ``created_by_ref`` names; with
 it in the ``hub`` collection, a STIX tool can resolve who wrote an object (stix2's
 ``Environment.creator_of``).

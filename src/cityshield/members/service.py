@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 from cityshield.dedup.models import ViewPending
 from cityshield.errors import BadRequest, Conflict, NotFound
-from cityshield.policy.caller import ROLES, Caller
-from cityshield.policy.store import active_policy, effective_groups
+from cityshield.members.caller import ROLES, Caller
+from cityshield.policy.active import active_policy, effective_groups
 from cityshield.store.models import Member, MemberGroup
 from cityshield.timefmt import now_micros
 
@@ -130,6 +130,11 @@ def caller_for_token(session: Session, *, token: str, name: str | None = None) -
     if name is not None and not secrets.compare_digest(member.name.encode(), name.encode()):
         return None
     return caller_for(session, member)
+
+
+def caller_for_member(session: Session, name: str) -> Caller:
+    """The Caller a member would be when it authenticates (groups merged with the policy)."""
+    return caller_for(session, get_member_or_raise(session, name))
 
 
 def caller_for(session: Session, member: Member) -> Caller:

@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Query, Response
 
 from cityshield.deps import CallerDep, SessionDep
+from cityshield.members.service import caller_for_member
 from cityshield.policy.explain import explain_object
 from cityshield.policy.service import require_admin
 
@@ -23,5 +24,6 @@ def get_explanation(
 ) -> Response:
     """Why a member may or may not see an object (admins only: it reveals audiences)."""
     require_admin(caller)
-    body = explain_object(session, object_id=object_id, member_name=member)
+    viewer = caller_for_member(session, member)
+    body = explain_object(session, object_id=object_id, viewer=viewer)
     return Response(orjson.dumps(body), media_type="application/json")

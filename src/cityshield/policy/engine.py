@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cityshield.policy.document import PolicyDocument, Rule, Selector
-from cityshield.policy.markings import TLP_LEVELS
+from cityshield.stix.vocabulary import TLP_LEVELS, TLP_ORDER
 
 EVERYONE = "*"
 AUDIENCE_EXTENSION_ID = "extension-definition--3e9c2f4a-8b7d-4e1f-a6c5-0d9b8e7f6a5b"
 """Per-object audience: ``{"members": [names or identity ids], "groups": [...],
 "anonymous": bool}`` in a property-extension, signed with the object."""
-RESTRICTED_LEVELS = frozenset({"amber+strict", "red"})
 
 
 def member_principal(member_id: int) -> str:
@@ -71,8 +70,7 @@ class Decision:
 def explicit_level(obj: dict[str, Any]) -> str | None:
     """The most restrictive TLP level among the object's markings; None when unmarked."""
     levels = [TLP_LEVELS[m] for m in obj.get("object_marking_refs") or [] if m in TLP_LEVELS]
-    order = ("clear", "green", "amber", "amber+strict", "red")
-    return max(levels, key=order.index) if levels else None
+    return max(levels, key=TLP_ORDER.index) if levels else None
 
 
 def marking_level(obj: dict[str, Any], default: str) -> str:

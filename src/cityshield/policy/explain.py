@@ -11,22 +11,18 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from cityshield.errors import NotFound
-from cityshield.members.service import caller_for, get_member_or_raise
+from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
-from cityshield.policy.caller import Caller
+from cityshield.policy.audience import policy_state
 from cityshield.policy.engine import decide, explain_for
-from cityshield.policy.store import policy_state
 from cityshield.store.collections import NETWORK_ALIAS
 from cityshield.store.models import Collection, StixObject
 
 
-def caller_for_member(session: Session, name: str) -> Caller:
-    """The Caller a member would be when it authenticates (groups merged with the policy)."""
-    return caller_for(session, get_member_or_raise(session, name))
-
-
-def explain_object(session: Session, *, object_id: str, member_name: str) -> dict[str, Any]:
-    """Why ``member_name`` may or may not see the latest stored version of ``object_id``."""
+def explain_object(session: Session, *, object_id: str, viewer: Caller) -> dict[str, Any]:
+    """Why ``viewer`` (a member as it would authenticate:
+    ``members.service.caller_for_member``) may or may not see the latest stored version of
+    ``object_id``."""
     row = session.execute(
         select(StixObject, Collection)
         .join(Collection, Collection.id == StixObject.collection_id)
@@ -37,7 +33,6 @@ def explain_object(session: Session, *, object_id: str, member_name: str) -> dic
     if row is None:
         raise NotFound(f"No stored object {object_id!r} (network indicators derive from theirs).")
     stored, collection = row
-    viewer = caller_for_member(session, member_name)
     state = policy_state(session)
     obj = orjson.loads(stored.body)
     decision = decide(state.subject(obj, stored.submitter_id, stored.kid), state.document)

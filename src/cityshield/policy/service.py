@@ -30,15 +30,11 @@ from sqlalchemy import (
 
 from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView
 from cityshield.errors import Forbidden
-from cityshield.policy.caller import Caller
-from cityshield.policy.engine import (
-    EVERYONE,
-    RESTRICTED_LEVELS,
-    group_principal,
-    member_principal,
-)
+from cityshield.members.caller import Caller
+from cityshield.policy.engine import EVERYONE, group_principal, member_principal
 from cityshield.policy.models import Audience
 from cityshield.signing.models import SigningKey
+from cityshield.stix.vocabulary import RESTRICTED_LEVELS
 from cityshield.store.collections import NETWORK_ALIAS
 from cityshield.store.models import Collection, StixObject
 

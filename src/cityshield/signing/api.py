@@ -11,14 +11,11 @@ import orjson
 from fastapi import APIRouter, Response
 
 from cityshield.deps import SessionDep
-from cityshield.hub import get_hub_identity
-from cityshield.signing.registry import jwks_document
+from cityshield.hub import service as hub
 
 router = APIRouter()
 
 
 @router.get("/.well-known/jwks.json")
 def get_jwks(session: SessionDep) -> Response:
-    identity = get_hub_identity(session)
-    document = jwks_document(session, hub_identity_id=identity["id"] if identity else None)
-    return Response(orjson.dumps(document), media_type="application/jwk-set+json")
+    return Response(orjson.dumps(hub.get_jwks(session)), media_type="application/jwk-set+json")

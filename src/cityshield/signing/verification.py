@@ -12,10 +12,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
-from cityshield.policy.caller import Caller
-from cityshield.policy.markings import is_predefined_marking
+from cityshield.members.caller import Caller
 from cityshield.signing.registry import check_key_usable, keys_by_kid, public_key_of
 from cityshield.signing.scheme import SignatureError, read_signature, verify_many
+from cityshield.stix.vocabulary import is_predefined_marking
 
 
 def signature_reasons(

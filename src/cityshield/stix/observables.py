@@ -7,7 +7,7 @@ applied at ingest (both validation paths) and again by the exports, for values s
 before they existed.
 
 A value passes if it is valid as written or once read the way dedup reads it
-(:mod:`cityshield.dedup.normalize`: refanged, trimmed, lower-cased, IDNA A-labels, CIDR
+(:mod:`cityshield.stix.normalize`: refanged, trimmed, lower-cased, IDNA A-labels, CIDR
 host bits cleared), so a defanged ``hxxp://evil[.]example/`` stays acceptable; and the
 normal form of an accepted value is accepted too (property-tested), because that is what
 the network view and the exports carry. The rules:
@@ -26,7 +26,7 @@ the network view and the exports carry. The rules:
 * ``email-addr``: ``local@domain`` with a local part of 1..64 characters without
   whitespace and a domain as above;
 * hashes (``hashes.X`` of any object type): exactly the hex length of a fixed-size
-  algorithm (:func:`cityshield.dedup.normalize.normalize_hash`); others are left to
+  algorithm (:func:`cityshield.stix.normalize.normalize_hash`); others are left to
   stix2-patterns (SSDEEP) or unchecked (custom algorithms).
 """
 
@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 import idna
 
-from cityshield.dedup.normalize import (
+from cityshield.stix.normalize import (
     hash_algorithm,
     normalize_domain,
     normalize_email,

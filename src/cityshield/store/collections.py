@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from cityshield.errors import BadRequest, CollectionNotFound, Conflict
-from cityshield.policy.caller import ROLES
+from cityshield.members.caller import ROLES
 from cityshield.store.models import Collection
 
 COLLECTION_NAMESPACE = uuid.UUID("6f1c3a52-3d1e-4c55-9a0e-c1d5e1e5a002")
@@ -97,4 +97,17 @@ def get_collection_by_alias(session: Session, alias: str) -> Collection:
     ).scalar_one_or_none()
     if collection is None:
         raise CollectionNotFound(f"No collection with alias {alias!r}; run `cityshield init`.")
+    return collection
+
+
+def get_collection_or_raise(session: Session, collection_id: str) -> Collection:
+    """Find a collection by id (or by alias, a convenience for people typing URLs)."""
+    collection = (
+        session.get(Collection, collection_id)
+        or session.execute(
+            select(Collection).where(Collection.alias == collection_id)
+        ).scalar_one_or_none()
+    )
+    if collection is None:
+        raise CollectionNotFound(f"No collection {collection_id!r} on this API root.")
     return collection

@@ -16,9 +16,11 @@ from sqlmodel import Session
 
 from cityshield.bulk import chunks, insert_rows
 from cityshield.jsonvalue import same_json
+from cityshield.stix.validation import validate_object
+from cityshield.stix.vocabulary import version_stamp
+from cityshield.store.locks import lock_collection
 from cityshield.store.models import Collection, StixObject
-from cityshield.store.service import lock_collection, refresh_version_flags
-from cityshield.store.validation import validate_object
+from cityshield.store.versions import refresh_version_flags
 from cityshield.timefmt import format_timestamp, now_micros, parse_timestamp
 
 _OBJECTS = StixObject.__table__  # type: ignore[attr-defined]
@@ -60,8 +62,8 @@ class WriteResult:
 
 def object_version_us(obj: dict[str, Any]) -> int | None:
     """The TAXII version of an object: modified, else created, else None (date_added)."""
-    stamp = obj.get("modified") or obj.get("created")
-    return parse_timestamp(stamp) if isinstance(stamp, str) else None
+    stamp = version_stamp(obj)
+    return parse_timestamp(stamp) if stamp is not None else None
 
 
 def describe(obj: Any) -> dict[str, str]:
@@ -69,10 +71,9 @@ def describe(obj: Any) -> dict[str, str]:
     entry: dict[str, str] = {"id": obj.get("id") if isinstance(obj, dict) else ""}
     if not isinstance(entry["id"], str):
         entry["id"] = ""
-    if isinstance(obj, dict):
-        stamp = obj.get("modified") or obj.get("created")
-        if isinstance(stamp, str):
-            entry["version"] = stamp
+    stamp = version_stamp(obj) if isinstance(obj, dict) else None
+    if stamp is not None:
+        entry["version"] = stamp
     return entry
 
 
@@ -267,8 +268,7 @@ def write_hub_objects(
 
 
 def _version_text(candidate: Candidate, added_us: int) -> str:
-    stamp = candidate.obj.get("modified") or candidate.obj.get("created")
-    return stamp if isinstance(stamp, str) else format_timestamp(added_us)
+    return version_stamp(candidate.obj) or format_timestamp(added_us)
 
 
 def _set_flags_for_new_ids(rows: list[dict[str, Any]], existing: dict[str, Submitters]) -> None:

@@ -17,16 +17,16 @@ from cityshield.config import Settings
 from cityshield.db import release_connection
 from cityshield.deps import CallerDep, SessionDep, SettingsDep
 from cityshield.errors import ApiRootNotFound
-from cityshield.flows import deletion
+from cityshield.flows import deletion, ingest
+from cityshield.members.caller import Caller
 from cityshield.memory import TRIM_AFTER_BYTES, trim_heap
 from cityshield.policy import service as policy
-from cityshield.policy.caller import Caller
-from cityshield.store import ingest
-from cityshield.store import service as store
+from cityshield.store.collections import get_collection_or_raise
+from cityshield.store.filters import Filters
 from cityshield.store.models import Collection
 from cityshield.taxii import service as taxii_service
 from cityshield.taxii.body import BodyLimits, parse_json, read_body
-from cityshield.taxii.filters import Filters, parse_filters
+from cityshield.taxii.filters import parse_filters
 from cityshield.taxii.media import (
     STIX_MEDIA_TYPE,
     TAXII_MEDIA_TYPE,
@@ -140,7 +140,7 @@ def get_status(
 
 @router.get("/{api_root}/collections/")
 def get_collections(api_root: ApiRootDep, session: SessionDep, caller: CallerDep) -> Response:
-    rows = store.list_collections(session, caller)
+    rows = taxii_service.list_collections(session, caller)
     body: dict[str, Any] = {}
     if rows:
         body["collections"] = [_collection_body(*row) for row in rows]
@@ -151,7 +151,7 @@ def get_collections(api_root: ApiRootDep, session: SessionDep, caller: CallerDep
 def get_collection(
     api_root: ApiRootDep, collection_id: str, session: SessionDep, caller: CallerDep
 ) -> Response:
-    collection = store.get_collection_or_raise(session, collection_id)
+    collection = get_collection_or_raise(session, collection_id)
     can_read, can_write = policy.require_can_use(caller, collection)
     return taxii_json(_collection_body(collection, can_read, can_write))
 
@@ -164,8 +164,10 @@ def get_manifest(
     session: SessionDep,
     caller: CallerDep,
 ) -> Response:
-    collection = store.get_collection_or_raise(session, collection_id)
-    page = store.get_manifest(session, caller=caller, collection=collection, filters=filters)
+    collection = get_collection_or_raise(session, collection_id)
+    page = taxii_service.get_manifest(
+        session, caller=caller, collection=collection, filters=filters
+    )
     return manifest_response(page, STIX_MEDIA_TYPE)
 
 
@@ -177,8 +179,10 @@ def get_objects(
     session: SessionDep,
     caller: CallerDep,
 ) -> Response:
-    collection = store.get_collection_or_raise(session, collection_id)
-    page = store.list_objects(session, caller=caller, collection=collection, filters=filters)
+    collection = get_collection_or_raise(session, collection_id)
+    page = taxii_service.list_objects(
+        session, caller=caller, collection=collection, filters=filters
+    )
     return envelope_response(page)
 
 
@@ -193,7 +197,7 @@ def _body_limits(settings: Settings) -> BodyLimits:
 def _writable_collection(session: Session, caller: Caller, collection_id: str) -> Collection:
     """The collection the caller may write to, with the session's connection handed back
     to the pool: the body has yet to arrive, and waiting for it must not hold one."""
-    collection = store.get_collection_or_raise(session, collection_id)
+    collection = get_collection_or_raise(session, collection_id)
     policy.require_can_write(caller, collection)
     release_connection(session)
     return collection
@@ -214,14 +218,13 @@ async def add_objects(
     size = len(body)
     envelope = await run_in_threadpool(parse_json, body)
     del body  # from here on only the parsed objects are needed
-    objects = ingest.envelope_objects(envelope)
 
     def _ingest() -> dict[str, Any]:
-        status = ingest.add_objects(
+        status = ingest.add_envelope(
             session,
             caller=caller,
             collection=collection,
-            objects=objects,
+            envelope=envelope,
             network=request.app.state.network,
         )
         session.commit()
@@ -242,8 +245,8 @@ def get_object(
     session: SessionDep,
     caller: CallerDep,
 ) -> Response:
-    collection = store.get_collection_or_raise(session, collection_id)
-    page = store.get_object(
+    collection = get_collection_or_raise(session, collection_id)
+    page = taxii_service.get_object(
         session,
         caller=caller,
         collection=collection,
@@ -262,7 +265,7 @@ def delete_object(
     session: SessionDep,
     caller: CallerDep,
 ) -> Response:
-    collection = store.get_collection_or_raise(session, collection_id)
+    collection = get_collection_or_raise(session, collection_id)
     deletion.delete_object(
         session, caller=caller, collection=collection, object_id=object_id, filters=filters
     )
@@ -279,8 +282,8 @@ def get_versions(
     session: SessionDep,
     caller: CallerDep,
 ) -> Response:
-    collection = store.get_collection_or_raise(session, collection_id)
-    page = store.list_versions(
+    collection = get_collection_or_raise(session, collection_id)
+    page = taxii_service.list_versions(
         session, caller=caller, collection=collection, object_id=object_id, filters=filters
     )
     return versions_response(page)

@@ -1,4 +1,5 @@
-"""TAXII 2.1 query filters: parsed and checked once, then applied as SQL predicates.
+"""TAXII 2.1 query filters: parsed and checked once (``store.filters`` applies them as SQL
+predicates).
 
 Commas inside one ``match[...]`` are OR, and so are repeats of it (``match[id]=A&match[id]=B``);
 different fields are AND (TAXII 2.1 section 3.6).
@@ -8,16 +9,12 @@ that believes it filtered must not receive unfiltered data.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, false, or_
-
 from cityshield.errors import InvalidFilter
-from cityshield.store.models import StixObject
+from cityshield.store.filters import Filters
 from cityshield.timefmt import parse_timestamp
 
 SUPPORTED_SPEC_VERSIONS = ("2.0", "2.1")
@@ -28,56 +25,6 @@ _LIMIT = re.compile(r"[0-9]{1,19}")
 
 QueryPairs = Iterable[tuple[str, str]] | Mapping[str, str]
 """Query parameters: pairs in order (repeats kept), or a plain mapping."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The filters of one request. ``fingerprint`` binds a ``next`` token to them."""
-
-    added_after_us: int | None = None
-    limit: int | None = None
-    next_token: str | None = None
-    ids: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()
-    versions: tuple[str, ...] = ("last",)
-    spec_versions: tuple[str, ...] = ()
-    version_times_us: tuple[int, ...] = field(default=(), repr=False)
-
-    @property
-    def fingerprint(self) -> str:
-        """Everything that shapes the result set except the cursor itself."""
-        text = "|".join(
-            [
-                str(self.added_after_us),
-                ",".join(self.ids),
-                ",".join(self.types),
-                ",".join(self.versions),
-                ",".join(self.spec_versions),
-            ]
-        )
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    def apply(
-        self, query: Select[Any], *, versions: bool = True, source: Any = StixObject
-    ) -> Select[Any]:
-        """Add the match predicates to a query over ``source`` (StixObject, or a table with
-        its column names: see ``policy.service.object_source``)."""
-        if self.ids:
-            query = query.where(source.object_id.in_(self.ids))
-        if self.types:
-            query = query.where(source.type.in_(self.types))
-        if self.spec_versions:
-            query = query.where(source.spec_version.in_(self.spec_versions))
-        if versions and "all" not in self.versions:
-            clauses: list[Any] = []
-            if "first" in self.versions:
-                clauses.append(source.is_first)
-            if "last" in self.versions:
-                clauses.append(source.is_latest)
-            if self.version_times_us:
-                clauses.append(source.version_us.in_(self.version_times_us))
-            query = query.where(or_(*clauses) if clauses else false())
-        return query
 
 
 def _shown(value: str) -> str:

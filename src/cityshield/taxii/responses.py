@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 from fastapi import Response
 
+from cityshield.store.keyset import Page
 from cityshield.store.models import Status
-from cityshield.store.service import Page
 from cityshield.taxii.media import TAXII_MEDIA_TYPE
 from cityshield.timefmt import format_date_added, format_timestamp
 

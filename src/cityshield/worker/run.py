@@ -27,8 +27,8 @@ from sqlalchemy import Engine
 
 from cityshield.config import Settings
 from cityshield.db import session_scope
-from cityshield.dedup.context import NetworkContext
-from cityshield.hub import load_network_context
+from cityshield.dedup.hub_context import HubContext
+from cityshield.hub.service import load_hub_context
 from cityshield.jobs import Job, JobContext, Registry, registry
 from cityshield.timefmt import now_micros
 from cityshield.worker.service import finish_run, renew_lease, take_lease
@@ -55,14 +55,14 @@ class Worker:
     poll_seconds: float = POLL_SECONDS
     lease_seconds: float = LEASE_SECONDS
     holder: str = field(default_factory=worker_name)
-    _network: NetworkContext | None = None
+    _network: HubContext | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def network(self) -> NetworkContext:
+    def network(self) -> HubContext:
         with self._lock:
             if self._network is None:
                 with session_scope(self.engine) as session:
-                    self._network = load_network_context(session, self.settings)
+                    self._network = load_hub_context(session, self.settings)
             return self._network
 
     def run(self, stop: threading.Event, *, parent_pid: int | None = None) -> None:

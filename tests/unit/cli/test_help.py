@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from cityshield.cli.main import app
-from cityshield.policy.caller import ROLES
+from cityshield.members.caller import ROLES
 
 _TYPER_OWN = {"help", "install_completion", "show_completion"}
 

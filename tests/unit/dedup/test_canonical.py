@@ -7,7 +7,7 @@ from stix2patterns.v21.pattern import Pattern
 from stix2patterns.validator import validate
 
 from cityshield.dedup.canonical import CanonicalIOC, canonical_ioc
-from cityshield.dedup.normalize import (
+from cityshield.stix.normalize import (
     hash_algorithm,
     normalize_domain,
     normalize_email,

@@ -27,8 +27,8 @@ from stix2patterns.v21.pattern import Pattern
 from stix2patterns.validator import validate
 
 from cityshield.dedup.canonical import CanonicalIOC, _fast_single, canonical_ioc
-from cityshield.dedup.normalize import _host
-from cityshield.store.validation import _FAST_HASH_PATHS, _FAST_STRING_PATHS
+from cityshield.stix.normalize import _host
+from cityshield.stix.validation.fast import _FAST_HASH_PATHS, _FAST_STRING_PATHS
 
 SETTINGS = settings(
     max_examples=200,

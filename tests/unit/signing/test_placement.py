@@ -24,7 +24,7 @@ from cityshield.signing.scheme import (
     signing_input,
     verify_object,
 )
-from cityshield.store.validation import validate_object
+from cityshield.stix.validation import validate_object
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes.fromhex("00" * 31 + "01"))
 OTHER_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(100, 132)))

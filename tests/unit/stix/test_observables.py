@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cityshield.dedup.normalize import normalize_value
+from cityshield.stix.normalize import normalize_value
 from cityshield.stix.observables import MAX_VALUE_LENGTH, observable_reason
 from tests.utils.observables import BAD, GOOD
 

@@ -8,8 +8,8 @@ import base64
 import pytest
 
 from cityshield.errors import InvalidFilter, PayloadTooLarge
+from cityshield.store.cursor import decode_cursor, encode_cursor
 from cityshield.taxii.body import _check_declared
-from cityshield.taxii.cursor import decode_cursor, encode_cursor
 from cityshield.taxii.filters import parse_filters
 
 ALL = frozenset({"id", "type", "version", "spec_version"})

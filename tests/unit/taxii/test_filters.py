@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cityshield.errors import InvalidFilter
-from cityshield.taxii.cursor import decode_cursor, encode_cursor
+from cityshield.store.cursor import decode_cursor, encode_cursor
 from cityshield.taxii.filters import parse_filters
 from cityshield.taxii.media import require_acceptable, require_taxii_content
 from cityshield.timefmt import format_date_added, format_timestamp, parse_timestamp

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from cityshield.bulk import chunks
-from cityshield.policy.markings import TLP_LEVELS, is_official_definition
+from cityshield.stix.vocabulary import TLP_LEVELS, is_official_definition
 from cityshield.store.collections import HUB_ALIAS, collection_id_for
 from cityshield.store.models import Collection, HubSetting, Member, StixObject
 from cityshield.store.writer import Candidate, describe

@@ -1,5 +1,7 @@
 """The one ingest path: every object a member sends (TAXII POST, CLI submit, feed pulls)
-goes through :func:`add_objects`.
+goes through :func:`add_objects` (a TAXII POST's envelope through :func:`add_envelope`):
+validate, check claims, verify signatures, write, decide audiences, republish anonymous
+objects, record network contributions.
 
 Objects are validated and their signatures verified before any lock is taken (that is the
 CPU-heavy part); then every accepted object is written in a single transaction together
@@ -15,18 +17,18 @@ from typing import Any
 import orjson
 from sqlmodel import Session
 
-from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.service import record_contributions
 from cityshield.errors import InvalidEnvelope
+from cityshield.flows.claims import check_claims
+from cityshield.hub.anonymity import republish_anonymous
+from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
-from cityshield.policy.anonymity import republish_anonymous
-from cityshield.policy.caller import Caller
-from cityshield.policy.store import policy_state, write_audience
+from cityshield.policy.audience import policy_state, write_audience
 from cityshield.signing.verification import signature_reasons
-from cityshield.store.claims import check_claims
+from cityshield.stix.validation import validate_object
 from cityshield.store.collections import SUBMISSIONS_ALIAS
 from cityshield.store.models import Collection, Status
-from cityshield.store.validation import validate_object
 from cityshield.store.writer import (
     Candidate,
     Validator,
@@ -39,7 +41,25 @@ from cityshield.store.writer import (
 from cityshield.timefmt import now_micros
 
 
-def envelope_objects(envelope: Any) -> list[Any]:
+def add_envelope(
+    session: Session,
+    *,
+    caller: Caller,
+    collection: Collection,
+    envelope: Any,
+    network: HubContext | None,
+) -> Status:
+    """:func:`add_objects` for a parsed TAXII envelope; InvalidEnvelope if it is none."""
+    return add_objects(
+        session,
+        caller=caller,
+        collection=collection,
+        objects=_envelope_objects(envelope),
+        network=network,
+    )
+
+
+def _envelope_objects(envelope: Any) -> list[Any]:
     """The ``objects`` list of a TAXII envelope; InvalidEnvelope if there is none."""
     if not isinstance(envelope, dict):
         raise InvalidEnvelope("The request body must be a TAXII envelope: a JSON object.")
@@ -55,7 +75,7 @@ def add_objects(
     caller: Caller,
     collection: Collection,
     objects: list[Any],
-    network: NetworkContext | None,
+    network: HubContext | None,
     validate: Validator = validate_object,
 ) -> Status:
     """Validate, verify signatures and store an envelope's objects; return the status.
@@ -104,7 +124,7 @@ def add_objects(
 def _share(
     session: Session,
     *,
-    network: NetworkContext | None,
+    network: HubContext | None,
     collection: Collection,
     written: list[Written],
 ) -> None:

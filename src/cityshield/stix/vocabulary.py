@@ -1,15 +1,24 @@
-"""Marking definitions the hub recognises (TLP 2.0 and TLP 1.0).
+"""The STIX vocabulary the hub speaks, in one place: the TLP marking ids it recognises and
+their order, the restricted levels, the official TLP definitions, and which property names
+an object's version.
 
 Ids from shared/reference/stix-markings.md: TLP 2.0 as published by OASIS in
 cti-stix-common-objects (extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d), TLP 1.0
 from the STIX 2.1 specification section 7.2.1.4. TLP:WHITE is treated as TLP:CLEAR.
+Pure: no database, so ingest, the policy, the network view and the CLI read the same words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cityshield.jsonvalue import same_json
+
+TLP_ORDER = ("clear", "green", "amber", "amber+strict", "red")
+"""TLP levels, least to most restrictive (TLP 1.0 ``white`` is ``clear``)."""
+RESTRICTED_LEVELS = frozenset({"amber+strict", "red"})
+"""Levels shared only with named recipients: never counted in network aggregates or exports."""
 
 TLP2 = {
     "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": "clear",
@@ -25,6 +34,9 @@ TLP1 = {
     "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
 }
 TLP_LEVELS: dict[str, str] = {**TLP2, **TLP1}
+"""Every TLP marking-definition id the hub recognises -> its level."""
+TLP2_IDS: dict[str, str] = {level: marking_id for marking_id, level in TLP2.items()}
+"""Level -> TLP 2.0 marking-definition id: what the hub and its tools mark objects with."""
 
 
 def is_predefined_marking(obj: Any) -> bool:
@@ -84,3 +96,10 @@ def is_official_definition(obj: dict[str, Any]) -> bool:
     freely" under TLP:RED's id) would otherwise be served as if the standard said it."""
     official = OFFICIAL_DEFINITIONS.get(obj.get("id"))  # type: ignore[arg-type]
     return official is not None and same_json(obj, official)
+
+
+def version_stamp(obj: Mapping[str, Any]) -> str | None:
+    """An object's version as TAXII names it: ``modified``, else ``created``; None for an
+    object with neither (an SCO), whose version is its ``date_added`` (TAXII 2.1, 3.4)."""
+    stamp = obj.get("modified") or obj.get("created")
+    return stamp if isinstance(stamp, str) else None

@@ -1,18 +1,13 @@
-"""The active sharing policy (kept in the database so every process applies the same one)
-and the audience rows it produces.
+"""Audience rows: who may see each stored object, as the policy in force decides.
 
-``cityshield policy load FILE...`` parses and stores the files' text, then recomputes every
-stored object's audience in the same transaction: a tightened policy applies to the next
-read, on every replica.
+Written at ingest for new objects and rewritten for all of them when the policy is reloaded
+(``flows.policy``); the read predicates of ``policy.service`` join against them.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,14 +15,8 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from cityshield.bulk import insert_rows
-from cityshield.dedup.queue import mark_all_pending
-from cityshield.policy.document import (
-    DEFAULT_POLICY,
-    PolicyDocument,
-    PolicyError,
-    PolicyProblem,
-    parse_policies,
-)
+from cityshield.policy.active import active_policy, effective_groups
+from cityshield.policy.document import PolicyDocument
 from cityshield.policy.engine import (
     EVERYONE,
     Decision,
@@ -39,40 +28,10 @@ from cityshield.policy.engine import (
 from cityshield.policy.models import Audience
 from cityshield.signing.models import SigningKey
 from cityshield.store.collections import NETWORK_ALIAS
-from cityshield.store.models import Collection, HubSetting, Member, MemberGroup, StixObject
+from cityshield.store.models import Collection, Member, MemberGroup, StixObject
 
-POLICY_SETTING = "policy"
 _BATCH = 1000
 _AUDIENCE = Audience.__table__  # type: ignore[attr-defined]
-
-
-@lru_cache(maxsize=8)
-def _parse_sources(sources: tuple[tuple[str, str], ...]) -> PolicyDocument:
-    if not sources:
-        return DEFAULT_POLICY
-    return parse_policies(list(sources))
-
-
-def _stored_sources(session: Session) -> tuple[tuple[str, str], ...]:
-    row = session.get(HubSetting, POLICY_SETTING)
-    if row is None:
-        return ()
-    return tuple((item["path"], item["text"]) for item in orjson.loads(row.value))
-
-
-def active_policy(session: Session) -> PolicyDocument:
-    """The policy every decision uses now (the built-in default until one is loaded)."""
-    return _parse_sources(_stored_sources(session))
-
-
-def policy_fingerprint(session: Session) -> str:
-    return hashlib.sha256(orjson.dumps(_stored_sources(session))).hexdigest()[:16]
-
-
-def effective_groups(name: str, db_groups: Iterable[str], policy: PolicyDocument) -> frozenset[str]:
-    """Groups set with ``member add --group`` plus those the policy file assigns."""
-    from_policy = {group for group, members in policy.groups.items() if name in members}
-    return frozenset(db_groups) | frozenset(from_policy)
 
 
 @dataclass(frozen=True)
@@ -178,32 +137,3 @@ def recompute_audiences(session: Session, state: PolicyState) -> int:
         )
         total += len(batch)
         last_pk = pks[-1]
-
-
-def load_policy_files(session: Session, paths: list[Path]) -> PolicyDocument:
-    """Parse, store and apply policy files (PolicyError lists every problem found).
-
-    Each file is read once: what is stored is exactly the text that was checked."""
-    sources: list[tuple[str, str]] = []
-    unreadable: list[PolicyProblem] = []
-    for path in paths:
-        try:
-            sources.append((str(path), path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
-            unreadable.append(PolicyProblem(str(path), 0, f"cannot read the file: {exc}"))
-    if unreadable:
-        raise PolicyError(unreadable)
-    document = _parse_sources(tuple(sources))
-    value = orjson.dumps([{"path": p, "text": t} for p, t in sources]).decode()
-    setting = session.get(HubSetting, POLICY_SETTING)
-    if setting is None:
-        session.add(HubSetting(key=POLICY_SETTING, value=value))
-    else:
-        setting.value = value
-        session.add(setting)
-    session.flush()
-    recompute_audiences(session, policy_state(session, document))
-    # What counts in each network aggregate may have changed (groups, default marking):
-    # republish every IOC. Until then reads already apply the new policy to stored versions.
-    mark_all_pending(session)
-    return document

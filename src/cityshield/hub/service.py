@@ -3,7 +3,7 @@
 The hub signs what it writes itself (network views, anonymised republications), so it
 needs an Ed25519 key; the private key lives in the data directory with mode 0600, never in
 the database, so a database dump does not carry it. What the hub publishes in its ``hub``
-collection is ``publications.py``'s.
+collection is ``hub/publications.py``'s.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from sqlmodel import Session
 
 from cityshield.config import Settings
 from cityshield.dedup.allowlist import load_allowlist
-from cityshield.dedup.context import DEFAULT_LIFETIME_DAYS, NetworkContext
-from cityshield.publications import publish_hub_objects
+from cityshield.dedup.hub_context import DEFAULT_LIFETIME_DAYS, HubContext
+from cityshield.hub.publications import publish_hub_objects
 from cityshield.signing.models import SigningKey
-from cityshield.signing.registry import register_key
+from cityshield.signing.registry import jwks_document, register_key
 from cityshield.signing.scheme import kid_for
 from cityshield.store.collections import (
     HUB_ALIAS,
@@ -101,9 +101,16 @@ def get_hub_identity(session: Session) -> dict[str, Any] | None:
     return orjson.loads(row.value) if row else None
 
 
+def get_jwks(session: Session) -> dict[str, Any]:
+    """The published JWKS: every registered key, the hub's naming the hub's identity (none
+    before ``init`` created it)."""
+    identity = get_hub_identity(session)
+    return jwks_document(session, hub_identity_id=identity["id"] if identity else None)
+
+
 def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
     """Create the hub identity, key and built-in collections if missing, and bring the
-    ``hub`` collection's publications up to date (``publications.py``); idempotent."""
+    ``hub`` collection's publications up to date (``hub/publications.py``); idempotent."""
     key = hub_signer(session, home)
     identity = get_hub_identity(session)
     if identity is None:
@@ -133,14 +140,14 @@ def ensure_hub(session: Session, *, home: Path, name: str) -> dict[str, Any]:
     return identity
 
 
-def load_network_context(session: Session, settings: Settings) -> NetworkContext:
+def load_hub_context(session: Session, settings: Settings) -> HubContext:
     """What dedup needs to author network indicators: the hub identity and key, the
     known-benign values and the lifetimes (defaults overridden by settings)."""
     identity = get_hub_identity(session)
     if identity is None:
         raise RuntimeError("The hub is not initialised; run `cityshield init`.")
     key = ensure_hub_key(settings.home)
-    return NetworkContext(
+    return HubContext(
         hub_identity_id=identity["id"],
         hub_key=key,
         hub_kid=kid_for(key.public_key()),

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cityshield.dedup.context import NetworkContext
+from cityshield.dedup.hub_context import HubContext
+from cityshield.policy.audience import PolicyState, write_audience
 from cityshield.policy.engine import AUDIENCE_EXTENSION_ID
-from cityshield.policy.store import PolicyState, write_audience
 from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, sign_object
 from cityshield.store.models import Collection
 from cityshield.store.writer import Written, write_hub_objects
@@ -29,7 +29,7 @@ def republished_id(original_id: str) -> str:
     return f"{object_type}--{uuid.uuid5(ANONYMOUS_NAMESPACE, original_id)}"
 
 
-def anonymised_copy(obj: dict[str, Any], context: NetworkContext) -> dict[str, Any]:
+def anonymised_copy(obj: dict[str, Any], context: HubContext) -> dict[str, Any]:
     """The hub-authored, hub-signed stand-in for an anonymous member's object."""
     copy = {key: value for key, value in obj.items() if key != "created_by_ref"}
     copy["id"] = republished_id(obj["id"])
@@ -51,7 +51,7 @@ def republish_anonymous(
     session: Session,
     *,
     state: PolicyState,
-    context: NetworkContext,
+    context: HubContext,
     collection: Collection,
     written: list[Written],
 ) -> list[Written]:

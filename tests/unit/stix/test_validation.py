@@ -1,4 +1,4 @@
-"""Concrete cases for the STIX 2.1 ingest validator (cityshield.store.validation)."""
+"""Concrete cases for the STIX 2.1 ingest validator (cityshield.stix.validation)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 import stix2
 
-from cityshield.store.validation import validate_fast, validate_object, validate_reference
+from cityshield.stix.validation import validate_fast, validate_object, validate_reference
 
 UUID = "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
 UUID2 = "d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e"

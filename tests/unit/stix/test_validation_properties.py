@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, provisional, settings
 from hypothesis import strategies as st
 from stix2patterns.validator import run_validator
 
-from cityshield.store import validation
-from cityshield.store.validation import validate_fast, validate_object, validate_reference
+from cityshield.stix.validation import validate_fast, validate_object, validate_reference
+from cityshield.stix.validation.fast import _FAST_KEYS
+from cityshield.stix.validation.syntax import CUSTOM_PROP_RE
 
 SETTINGS = settings(
     max_examples=300,
@@ -241,7 +242,7 @@ def fast_indicators(draw: st.DrawFn) -> dict:
 
 # ------------------------------------------------------------------- mutations
 
-KEYS = sorted(validation._FAST_KEYS | {"granular_markings"})
+KEYS = sorted(_FAST_KEYS | {"granular_markings"})
 junk_values = st.one_of(
     json_values,
     st.just([]),
@@ -491,7 +492,7 @@ def test_fast_path_is_sound_against_stix2_itself(obj: dict) -> None:
 def test_reference_is_at_least_as_strict_as_stix2(obj: dict) -> None:
     """What the reference path accepts, stix2 accepts with the real pattern in place."""
     if validate_reference(obj) is None:
-        stripped = {k: v for k, v in obj.items() if not validation._CUSTOM_PROP_RE.fullmatch(k)}
+        stripped = {k: v for k, v in obj.items() if not CUSTOM_PROP_RE.fullmatch(k)}
         stix2.parse(stripped, allow_custom=False, version="2.1")
 
 

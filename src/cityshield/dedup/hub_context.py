@@ -1,4 +1,6 @@
-"""What the dedup service needs from its surroundings, built once at start-up."""
+"""The hub's signer and the network's rules, as the network publisher needs them: built once
+at start-up (``hub.service.load_hub_context``) and handed to every publication, so that
+nothing below the hub reads its key file or the settings."""
 
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ within days, domains and URLs within months, file hashes never go stale."""
 
 
 @dataclass(frozen=True)
-class NetworkContext:
-    """The hub identity and key that author network indicators, and the ageing rules."""
+class HubContext:
+    """The hub identity and key that author (and sign) network indicators and anonymous
+    republications, the known-benign values and the ageing rules."""
 
     hub_identity_id: str
     hub_key: Ed25519PrivateKey

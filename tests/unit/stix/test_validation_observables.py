@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cityshield.store.validation import validate_fast, validate_object, validate_reference
+from cityshield.stix.validation import validate_fast, validate_object, validate_reference
 from tests.utils.observables import BAD, GOOD
 
 SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -29,14 +29,14 @@ from sqlmodel import Session
 from cityshield.dedup.publish import corroboration_extension_definition
 from cityshield.jsonvalue import same_json
 from cityshield.members.identity import member_identity
-from cityshield.policy.markings import OFFICIAL_DEFINITIONS
-from cityshield.policy.store import write_public_audience
+from cityshield.policy.audience import write_public_audience
 from cityshield.signing.definition import extension_definition
 from cityshield.signing.placement import without_signature
 from cityshield.signing.scheme import SignatureError, kid_for, read_signature, sign_object
+from cityshield.stix.vocabulary import OFFICIAL_DEFINITIONS
 from cityshield.store.collections import HUB_ALIAS, collection_id_for, get_collection_by_alias
+from cityshield.store.locks import lock_collection
 from cityshield.store.models import Collection, Member, StixObject
-from cityshield.store.service import lock_collection
 from cityshield.store.writer import write_hub_objects
 from cityshield.timefmt import format_timestamp, now_micros, parse_timestamp
 
