@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cityshield import __version__
 from cityshield.config import Settings, get_settings
 from cityshield.db import make_engine, session_scope
+from cityshield.deps import AppState, attach_state
 from cityshield.distribution.api import router as distribution_router
 from cityshield.errors import CityShieldError
 from cityshield.hub.service import ensure_hub, load_hub_context
@@ -88,8 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(engine)
         with session_scope(engine) as session:
             ensure_hub(session, home=settings.home, name=settings.hub_name)
-            app.state.network = load_hub_context(session, settings)
-        app.state.engine = engine
+            state.hub = load_hub_context(session, settings)
+        state.engine = engine
         await asyncio.to_thread(start_pool)
         gc.freeze()  # start-up objects live forever: keep them out of every GC pass
         yield
@@ -103,7 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
-    app.state.settings = settings
+    state = AppState(settings=settings)
+    attach_state(app, state)
     app.add_exception_handler(CityShieldError, _cityshield_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

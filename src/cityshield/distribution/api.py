@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from cityshield.deps import CallerDep, SessionDep
+from cityshield.deps import CallerDep, HubDep, SessionDep
 from cityshield.distribution.export import blocklist
 
 router = APIRouter()
@@ -15,15 +15,13 @@ router = APIRouter()
 
 @router.get("/export/blocklist")
 def get_blocklist(
-    request: Request,
     session: SessionDep,
     caller: CallerDep,
+    hub: HubDep,
     type: Annotated[str, Query(description="Observable type, e.g. ipv4-addr.")] = "ipv4-addr",
     format: Annotated[str, Query(pattern="^(txt|json)$")] = "txt",
 ) -> Response:
-    values = blocklist(
-        session, caller=caller, context=request.app.state.network, observable_type=type
-    )
+    values = blocklist(session, caller=caller, context=hub, observable_type=type)
     if format == "json":
         return Response(
             orjson.dumps({"type": type, "values": values}), media_type="application/json"

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cityshield.config import Settings
 from cityshield.db import release_connection
-from cityshield.deps import CallerDep, SessionDep, SettingsDep
+from cityshield.deps import CallerDep, HubDep, SessionDep, SettingsDep
 from cityshield.errors import ApiRootNotFound
 from cityshield.flows import deletion, ingest
 from cityshield.members.caller import Caller
@@ -211,6 +211,7 @@ async def add_objects(
     session: SessionDep,
     caller: CallerDep,
     settings: SettingsDep,
+    hub: HubDep,
 ) -> Response:
     require_taxii_content(request.headers.get("content-type"))
     collection = await run_in_threadpool(_writable_collection, session, caller, collection_id)
@@ -225,7 +226,7 @@ async def add_objects(
             caller=caller,
             collection=collection,
             envelope=envelope,
-            network=request.app.state.network,
+            network=hub,
         )
         session.commit()
         return status_body(status)
