@@ -291,6 +291,25 @@ def test_canonical_pattern_is_valid_and_stable(pattern: str) -> None:
     assert canonical_ioc(pattern, fast=False) == c
 
 
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        # Regression (hypothesis): dropping the root dot exposed white space or a
+        # UTS 46 dot, so the canonical pattern re-canonicalised to another key.
+        "([domain-name:value = '\tbücher。example \u3000.'] FOLLOWEDBY "
+        "[ipv4-addr:value = '198.51.100.7']) OR [domain-name:value = 'example.com\n.']",
+        "[email-addr:value = 'Bob@Bücher.example。.'] FOLLOWEDBY [file:name = 'x']",
+        "[domain-name:value = 'example.com \t.']",
+        "[url:value = 'http://example.com \u3000.']",
+    ],
+)
+def test_root_dot_kept_where_dropping_it_would_not_be_stable(pattern: str) -> None:
+    c = canonical_ioc(pattern)
+    Pattern(c.pattern)
+    assert canonical_ioc(c.pattern) == c
+    assert canonical_ioc(c.pattern, fast=False) == c
+
+
 def test_refused_by_stix2_falls_back_to_token_form() -> None:
     c = canonical_ioc("[a:b  =  'x'   AND c:d='y' /* note */]")
     assert c == CanonicalIOC(
@@ -351,6 +370,11 @@ def test_normalizers_directly() -> None:
     assert normalize_domain("example.com..") == "example.com.."
     assert normalize_domain("example。com") == "example.com"
     assert normalize_domain("example.com。") == "example.com"
+    assert normalize_domain("example.com \t.") == "example.com \t."  # invalid: as written
+    assert normalize_domain("bücher.example。.") == "bücher.example。."  # ".." under UTS 46
+    assert normalize_domain("bücher.example.") == "xn--bcher-kva.example"
+    assert normalize_domain("_dmarc.bücher.example.") == "_dmarc.bücher.example"
+    assert normalize_email("bob@example.com\u3000.") == "bob@example.com\u3000."
     assert normalize_domain("a[[.]]b") == normalize_domain(normalize_domain("a[[.]]b")) == "a.b"
     assert normalize_email("Bob@Bücher.example") == "bob@xn--bcher-kva.example"
     assert normalize_url("mailto:Bob@x") == "mailto:Bob@x"
