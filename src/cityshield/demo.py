@@ -18,6 +18,7 @@ from sqlmodel import Session
 from cityshield.dedup.context import NetworkContext
 from cityshield.flows.members import add_member
 from cityshield.members import service as members
+from cityshield.signing.jwk import kid_for
 from cityshield.signing.keys import (
     generate_private_key,
     load_private_key,
@@ -25,7 +26,7 @@ from cityshield.signing.keys import (
     public_key_to_pem,
 )
 from cityshield.signing.registry import add_member_key, get_key
-from cityshield.signing.scheme import kid_for, sign_object
+from cityshield.signing.scheme import sign_object
 from cityshield.store.collections import get_collection_by_alias
 from cityshield.store.ingest import add_objects
 from cityshield.timefmt import format_timestamp, now_micros

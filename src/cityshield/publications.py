@@ -32,8 +32,10 @@ from cityshield.members.identity import member_identity
 from cityshield.policy.markings import OFFICIAL_DEFINITIONS
 from cityshield.policy.store import write_public_audience
 from cityshield.signing.definition import extension_definition
+from cityshield.signing.errors import SignatureError
+from cityshield.signing.jwk import kid_for
 from cityshield.signing.placement import without_signature
-from cityshield.signing.scheme import SignatureError, kid_for, read_signature, sign_object
+from cityshield.signing.scheme import read_signature, sign_object
 from cityshield.store.collections import HUB_ALIAS, collection_id_for, get_collection_by_alias
 from cityshield.store.models import Collection, Member, StixObject
 from cityshield.store.service import lock_collection

@@ -20,7 +20,8 @@ from cityshield.migrate import upgrade
 from cityshield.policy.caller import ROLES
 from cityshield.policy.markings import OFFICIAL_DEFINITIONS
 from cityshield.signing.definition import extension_definition
-from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, kid_for, sign_object, verify_object
+from cityshield.signing.jwk import kid_for
+from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, sign_object, verify_object
 from cityshield.store.collections import (
     HUB_ALIAS,
     collection_id_for,

@@ -31,20 +31,15 @@ from cityshield.client.jwks import identity_for_key, jwks_url, read_jwks, usable
 from cityshield.client.taxii import submit_objects
 from cityshield.errors import CityShieldError, DuplicateKey
 from cityshield.policy.markings import is_predefined_marking
+from cityshield.signing.errors import SignatureError
+from cityshield.signing.jwk import kid_for, public_jwk
 from cityshield.signing.keys import (
     generate_private_key,
     load_private_key,
     private_key_to_pem,
     public_key_to_pem,
 )
-from cityshield.signing.scheme import (
-    SignatureError,
-    kid_for,
-    public_jwk,
-    read_signature,
-    sign_object,
-    verify_object,
-)
+from cityshield.signing.scheme import read_signature, sign_object, verify_object
 
 JSONObject = dict[str, Any]
 

@@ -14,8 +14,10 @@ from sqlmodel import Session
 
 from cityshield.policy.caller import Caller
 from cityshield.policy.markings import is_predefined_marking
+from cityshield.signing.errors import SignatureError
+from cityshield.signing.pool import verify_many
 from cityshield.signing.registry import check_key_usable, keys_by_kid, public_key_of
-from cityshield.signing.scheme import SignatureError, read_signature, verify_many
+from cityshield.signing.scheme import read_signature
 
 
 def signature_reasons(
