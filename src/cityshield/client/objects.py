@@ -35,6 +35,7 @@ def objects_of(text: str, *, source: str) -> list[JSONObject]:
         raise BadRequest(f"{source}: {exc.description}") from exc
     except ValueError as exc:
         raise BadRequest(f"{source} is not valid JSON: {exc}") from exc
+    objects: Any
     if isinstance(data, list):
         objects = data
     elif isinstance(data, dict) and (data.get("type") == "bundle" or "type" not in data):
