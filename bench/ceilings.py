@@ -28,8 +28,9 @@ from cityshield.config import Settings
 from cityshield.db import make_engine
 from cityshield.migrate import upgrade
 from cityshield.signing.jcs import canonical_json
+from cityshield.signing.jwk import b64url_decode
 from cityshield.signing.keys import generate_private_key
-from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, b64url_decode, sign_object
+from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, sign_object
 from cityshield.store.models import StixObject
 from cityshield.timefmt import parse_timestamp
 from tests.utils.server import Hub, TestMember

@@ -19,6 +19,7 @@ from cityshield.dedup.hub_context import HubContext
 from cityshield.flows.ingest import add_objects
 from cityshield.flows.members import add_member
 from cityshield.members import service as members
+from cityshield.signing.jwk import kid_for
 from cityshield.signing.keys import (
     generate_private_key,
     load_private_key,
@@ -26,7 +27,7 @@ from cityshield.signing.keys import (
     public_key_to_pem,
 )
 from cityshield.signing.registry import add_member_key, get_key
-from cityshield.signing.scheme import kid_for, sign_object
+from cityshield.signing.scheme import sign_object
 from cityshield.stix.vocabulary import TLP2_IDS
 from cityshield.store.collections import get_collection_by_alias
 from cityshield.timefmt import format_timestamp, now_micros

@@ -24,7 +24,7 @@ from cityshield.middleware import UnexpectedErrors
 from cityshield.migrate import upgrade
 from cityshield.policy.api import router as policy_router
 from cityshield.signing.api import router as signing_router
-from cityshield.signing.scheme import shutdown_pool, start_pool
+from cityshield.signing.pool import shutdown_pool, start_pool
 from cityshield.taxii.api import router as taxii_router
 from cityshield.taxii.responses import taxii_json
 from cityshield.worker.api import router as jobs_router

@@ -19,7 +19,8 @@ from cityshield.members.caller import ROLES
 from cityshield.members.service import create_member, identity_id_for
 from cityshield.migrate import upgrade
 from cityshield.signing.definition import extension_definition
-from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, kid_for, sign_object, verify_object
+from cityshield.signing.jwk import kid_for
+from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, sign_object, verify_object
 from cityshield.stix.vocabulary import OFFICIAL_DEFINITIONS
 from cityshield.store.collections import (
     HUB_ALIAS,

@@ -12,8 +12,8 @@ from alembic import command
 from sqlalchemy import text
 
 from cityshield.db import make_engine
+from cityshield.dedup.iocs import key_digest
 from cityshield.dedup.publish import network_indicator_id
-from cityshield.dedup.service import key_digest
 from cityshield.migrate import alembic_config
 from tests.conftest import BACKENDS, database_url
 

@@ -18,8 +18,9 @@ from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicat
 from cityshield.dedup.service import age_network
 from cityshield.flows.keys import lift_quarantine, revoke_key
 from cityshield.hub.service import load_hub_context
+from cityshield.signing.jwk import kid_for
 from cityshield.signing.keys import load_public_key
-from cityshield.signing.scheme import kid_for, verify_object
+from cityshield.signing.scheme import verify_object
 from cityshield.timefmt import now_micros
 from tests.utils.server import TAXII, Hub, TestMember, submit
 from tests.utils.stix import envelope, fresh_ipv4, indicator, sighting, stamp

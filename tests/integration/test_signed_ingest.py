@@ -9,14 +9,10 @@ import taxii2client.v21 as taxii
 
 from cityshield.db import session_scope
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID
+from cityshield.signing.jwk import kid_for
 from cityshield.signing.keys import generate_private_key, load_public_key
 from cityshield.signing.registry import lift_quarantine, register_key, revoke_key
-from cityshield.signing.scheme import (
-    SIGNATURE_EXTENSION_ID,
-    kid_for,
-    sign_object,
-    verify_object,
-)
+from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, sign_object, verify_object
 from cityshield.stix.vocabulary import TLP2
 from cityshield.timefmt import now_micros
 from tests.utils.server import TAXII, Hub, TestMember, submit

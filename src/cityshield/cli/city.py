@@ -17,34 +17,27 @@ import re
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cityshield import strictjson
 from cityshield.cli.context import NoHubDatabase, existing_hub_session, print_json
 from cityshield.client.errors import HubClientError
 from cityshield.client.jwks import identity_for_key, jwks_url, read_jwks, usable_keys
+from cityshield.client.objects import objects_of, sign_objects
 from cityshield.client.taxii import submit_objects
-from cityshield.errors import CityShieldError, DuplicateKey
+from cityshield.client.verify import check_object
+from cityshield.errors import CityShieldError
+from cityshield.signing.errors import SignatureError
+from cityshield.signing.jwk import kid_for, public_jwk
 from cityshield.signing.keys import (
     generate_private_key,
     load_private_key,
     private_key_to_pem,
     public_key_to_pem,
 )
-from cityshield.signing.scheme import (
-    SignatureError,
-    kid_for,
-    public_jwk,
-    read_signature,
-    sign_object,
-    verify_object,
-)
-from cityshield.stix.vocabulary import is_predefined_marking
 
 JSONObject = dict[str, Any]
 
@@ -93,35 +86,15 @@ def _fail(message: str) -> NoReturn:
 
 
 def _read_objects(file: str) -> list[JSONObject]:
-    """The objects of a bundle, an envelope, a list, or a single object.
-
-    A key given twice in one JSON object is refused: signing such a file would vouch for
-    whichever value the reader's parser happens to keep.
-    """
+    """The objects of the bundle, envelope, list or object in ``file`` ('-': stdin)."""
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"cannot read {file}: {exc}")
     try:
-        data = strictjson.loads_reference(text)
-    except DuplicateKey as exc:
-        _fail(f"{file}: {exc.description}")
-    except ValueError as exc:
-        _fail(f"{file} is not valid JSON: {exc}")
-    if isinstance(data, list):
-        objects = data
-    elif isinstance(data, dict) and (data.get("type") == "bundle" or "type" not in data):
-        objects = data.get("objects", [] if data.get("type") == "bundle" else None)
-    elif isinstance(data, dict):
-        objects = [data]
-    else:
-        objects = None
-    if not isinstance(objects, list):
-        _fail(f"{file} holds no STIX objects: expected a bundle, an envelope, a list or an object")
-    for i, obj in enumerate(objects):
-        if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
-            _fail(f"{file}: item {i} is not a STIX object (a JSON object with a 'type')")
-    return objects
+        return objects_of(text, source=file)
+    except CityShieldError as exc:
+        _fail(exc.description)
 
 
 def _load_key(path: Path) -> Ed25519PrivateKey:
@@ -133,20 +106,6 @@ def _load_key(path: Path) -> Ed25519PrivateKey:
         _fail(f"{path}: {exc.description}")
 
 
-def _with_creator(obj: JSONObject, identity: str) -> JSONObject:
-    """Add created_by_ref right after ``id`` (where STIX producers put it). Only objects
-    with ``created`` (SDOs, SROs, markings) have the property; SCOs must not get it."""
-    if "created_by_ref" in obj or "created" not in obj:
-        return obj
-    out: JSONObject = {}
-    for name, value in obj.items():
-        out[name] = value
-        if name == "id":
-            out["created_by_ref"] = identity
-    out.setdefault("created_by_ref", identity)
-    return out
-
-
 def _check_identity(identity: str | None) -> None:
     if identity is not None and not _IDENTITY_RE.fullmatch(identity):
         _fail(f"--identity must be a STIX identity id (identity--<uuid>), got {identity!r}")
@@ -155,19 +114,10 @@ def _check_identity(identity: str | None) -> None:
 def _signed(
     objects: list[JSONObject], key: Ed25519PrivateKey, identity: str | None
 ) -> list[JSONObject]:
-    """Sign every object except predefined TLP markings (published by standards bodies)."""
-    out = []
-    for obj in objects:
-        if is_predefined_marking(obj):
-            out.append(obj)
-            continue
-        if identity is not None:
-            obj = _with_creator(obj, identity)
-        try:
-            out.append(sign_object(obj, key))
-        except SignatureError as exc:
-            _fail(f"cannot sign {obj.get('id', obj['type'])}: {exc.description}")
-    return out
+    try:
+        return sign_objects(objects, key, identity)
+    except SignatureError as exc:
+        _fail(exc.description)
 
 
 # --------------------------------------------------------------------------------------------
@@ -255,51 +205,6 @@ def _load_jwks(source: str | None) -> dict[str, JSONObject]:
     return usable_keys(document, source="the local hub's registry")
 
 
-def _when(epoch: Any) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _key_problem(jwk: JSONObject, now: float) -> str | None:
-    """Why the key should not be trusted now. The verifier cannot know when an object was
-    signed, so a revoked or expired key casts doubt on everything it signed."""
-    revoked, exp, nbf = jwk.get("revoked_at"), jwk.get("exp"), jwk.get("nbf")
-    if isinstance(revoked, int | float) and revoked <= now:
-        problem = f"key revoked at {_when(revoked)}"
-        since = jwk.get("compromised_since")
-        if isinstance(since, int | float):
-            problem += f", compromised since {_when(since)}"
-        return problem
-    if isinstance(exp, int | float) and exp <= now:
-        return f"key expired at {_when(exp)}"
-    if isinstance(nbf, int | float) and nbf > now:
-        return f"key not valid before {_when(nbf)}"
-    return None
-
-
-def _check(obj: JSONObject, jwks: dict[str, JSONObject], allow_revoked: bool) -> JSONObject:
-    result: JSONObject = {"id": obj.get("id"), "kid": None, "ok": False, "reason": None}
-    if is_predefined_marking(obj):
-        return {**result, "ok": True, "reason": "predefined marking, unsigned"}
-    try:
-        result["kid"], _ = read_signature(obj)
-        jwk = jwks.get(result["kid"])
-        if jwk is None:
-            return {**result, "reason": f"unknown kid {result['kid']}: not in the JWKS"}
-        verify_object(obj, jwk["_key"])
-    except SignatureError as exc:
-        return {**result, "reason": exc.description}
-    creator, identity = obj.get("created_by_ref"), jwk.get("identity")
-    if identity and creator is not None and creator != identity:
-        return {
-            **result,
-            "reason": f"created_by_ref {creator} is not the key's identity {identity}",
-        }
-    problem = _key_problem(jwk, time.time())
-    if problem and not allow_revoked:
-        return {**result, "reason": f"{problem}; the signing time cannot be known"}
-    return {**result, "ok": True, "reason": f"warning: {problem}" if problem else None}
-
-
 def verify(
     file: FileArg,
     jwks: Annotated[
@@ -326,7 +231,8 @@ def verify(
     """
     objects = _read_objects(file)
     keys = _load_jwks(jwks)
-    results = [_check(obj, keys, allow_revoked) for obj in objects]
+    now = time.time()
+    results = [check_object(o, keys, allow_revoked=allow_revoked, now=now) for o in objects]
     for result in results:
         sys.stdout.write(json.dumps(result) + "\n")
     if not all(r["ok"] for r in results):

@@ -18,8 +18,8 @@ from cityshield import strictjson
 from cityshield.client.errors import HubClientError
 from cityshield.client.taxii import hub_url
 from cityshield.errors import CityShieldError, DuplicateKey
+from cityshield.signing.jwk import kid_for
 from cityshield.signing.keys import load_public_key
-from cityshield.signing.scheme import kid_for
 
 JSONObject = dict[str, Any]
 

@@ -3,68 +3,44 @@ network view: one hub-signed indicator per IOC, a new version whenever its corro
 changes.
 
 Runs inside the ingest transaction, so an original, its contribution and the network
-indicator it changes commit together or not at all.
+indicator it changes commit together or not at all. The IOC rows are in ``dedup/iocs.py``,
+the contribution rows in ``dedup/contributions.py``; this module composes them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select
 from sqlmodel import Session
 
-from cityshield.bulk import chunks, conflict_insert, insert_rows
+from cityshield.bulk import chunks
 from cityshield.dedup.aggregate import corroborate
 from cityshield.dedup.canonical import CanonicalIOC, canonical_ioc
+from cityshield.dedup.contributions import (
+    Report,
+    contributions_by_object,
+    report_of,
+    save_contributions,
+    upsert,
+)
 from cityshield.dedup.hub_context import HubContext
+from cityshield.dedup.iocs import ensure_iocs, ioc_for_reference
 from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
 from cityshield.dedup.queue import dequeue, due, has_work, mark_pending, queued_count
 from cityshield.dedup.views import build_pending_views, publish_views
 from cityshield.policy import service as policy
 from cityshield.policy.active import active_policy
-from cityshield.policy.engine import explicit_level
 from cityshield.stix.validation import validate_object
-from cityshield.stix.vocabulary import version_stamp
-from cityshield.store.collections import (
-    NETWORK_ALIAS,
-    SUBMISSIONS_ALIAS,
-    collection_id_for,
-    get_collection_by_alias,
-)
+from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
 from cityshield.store.locks import lock_collection
 from cityshield.store.models import StixObject
 from cityshield.store.writer import Written, write_hub_objects
-from cityshield.timefmt import now_micros, parse_timestamp
+from cityshield.timefmt import now_micros
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Report:
-    """One contribution to record, derived from a stored original."""
-
-    ioc_key: str
-    object_id: str
-    kind: str
-    written: Written
-    version_us: int
-    confidence: int | None
-    indicator_types: str
-    tlp: str | None
-    seen_us: int
-    valid_until_us: int | None
-    revoked: bool
-
-
-def key_digest(key: str) -> bytes:
-    """The indexed form of a canonical key: 128 bits of sha256 (collisions are out of
-    reach; the index stays a third of the size of the hex digest's)."""
-    return hashlib.sha256(key.encode()).digest()[:16]
 
 
 def record_contributions(session: Session, *, written: list[Written]) -> None:
@@ -78,7 +54,7 @@ def record_contributions(session: Session, *, written: list[Written]) -> None:
     """
     now = now_micros()
     canonical: dict[str, CanonicalIOC] = {}
-    reports: list[_Report] = []
+    reports: list[Report] = []
     sightings: list[tuple[Written, str]] = []
     for item in written:
         obj = item.obj
@@ -89,211 +65,27 @@ def record_contributions(session: Session, *, written: list[Written]) -> None:
                 log.warning("no canonical key for %s: %s", obj.get("id"), exc)
                 continue
             canonical[ioc.key] = ioc
-            reports.append(_report(item, ioc.key, "indicator", now))
+            reports.append(report_of(item, ioc.key, "indicator", now))
         elif obj.get("type") == "sighting" and isinstance(obj.get("sighting_of_ref"), str):
             sightings.append((item, obj["sighting_of_ref"]))
-    iocs = _ensure_iocs(session, canonical.values(), now)
+    iocs = ensure_iocs(session, canonical.values(), now)
     sighting_reports = [
-        (ioc_id, _report(item, "", "sighting", now))
+        (ioc_id, report_of(item, "", "sighting", now))
         for item, target in sightings
-        if (ioc_id := _ioc_for_reference(session, target)) is not None
+        if (ioc_id := ioc_for_reference(session, target)) is not None
     ]
     planned = [(iocs[r.ioc_key], r) for r in reports] + sighting_reports
     # An original whose id was new to the collection has no contributions yet.
     stored_before = {r.object_id for _, r in planned if not r.written.new_object}
-    known = _contributions_by_object(session, stored_before)
+    known = contributions_by_object(session, stored_before)
     touched: set[int] = set()
     changed: dict[int, dict[str, Any]] = {}
     added: list[dict[str, Any]] = []
     for ioc_id, report in planned:
         previous = known.setdefault(report.object_id, [])
-        touched |= _upsert(ioc_id, report, previous, changed, added)
+        touched |= upsert(ioc_id, report, previous, changed, added)
     mark_pending(session, touched)  # before contributions: see dedup.queue on lock order
-    _save_contributions(session, changed=list(changed.values()), added=added)
-
-
-def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
-    obj = item.obj
-    seen = item.date_added_us
-    if kind == "sighting" and isinstance(obj.get("last_seen"), str):
-        seen = min(parse_timestamp(obj["last_seen"]), now)
-    valid_until = obj.get("valid_until")
-    version = version_stamp(obj)
-    return _Report(
-        ioc_key=ioc_key,
-        object_id=obj["id"],
-        kind=kind,
-        written=item,
-        version_us=parse_timestamp(version) if version else item.date_added_us,
-        confidence=obj.get("confidence"),
-        indicator_types=",".join(obj.get("indicator_types") or []),
-        tlp=explicit_level(obj),  # None when unmarked: the policy in force decides
-        seen_us=seen,
-        valid_until_us=parse_timestamp(valid_until) if isinstance(valid_until, str) else None,
-        revoked=bool(obj.get("revoked")),
-    )
-
-
-def _ensure_iocs(session: Session, found: Iterable[CanonicalIOC], now: int) -> dict[str, int]:
-    """Find or create every IOC; returns canonical key -> IOC id.
-
-    Known IOCs are looked up first, so only new ones pay for an insert; the insert is
-    insert-if-absent, so concurrent writers of one key still create one row (a key another
-    writer created in between is read back).
-    """
-    wanted = {key_digest(ioc.key): ioc for ioc in found}
-    ids = _ioc_ids(session, list(wanted))
-    missing = [wanted[h] for h in wanted if h not in ids]
-    if missing:
-        rows = [
-            {
-                "key_digest": key_digest(ioc.key),
-                "key": ioc.key,
-                "observable_type": ioc.observable_type,
-                "value": ioc.value,
-                "pattern": ioc.pattern,
-                "state": "active",
-                "created_us": now // 1000 * 1000,
-            }
-            for ioc in missing
-        ]
-        insert_new = conflict_insert(session, NetworkIOC)
-        statement = insert_new.on_conflict_do_nothing(index_elements=["key_digest"])
-        session.execute(statement, rows)  # no RETURNING: it costs 3x the insert itself
-        ids.update(_ioc_ids(session, [row["key_digest"] for row in rows]))
-    return {wanted[h].key: ioc_id for h, ioc_id in ids.items()}
-
-
-def _ioc_ids(session: Session, hashes: list[bytes]) -> dict[bytes, int]:
-    """key_digest -> id of the IOCs already stored, in IN queries of at most 500."""
-    found: dict[bytes, int] = {}
-    for chunk in chunks(hashes):
-        query = select(NetworkIOC.key_digest, NetworkIOC.id).where(NetworkIOC.key_digest.in_(chunk))
-        found.update({h: ioc_id for h, ioc_id in session.execute(query)})
-    return found
-
-
-def _ioc_for_reference(session: Session, ref: str) -> int | None:
-    """The IOC a sighting is of: a network indicator, or an original that contributes."""
-    by_network = session.execute(
-        select(NetworkIOC.id).where(NetworkIOC.indicator_id == ref)
-    ).scalar_one_or_none()
-    if by_network is not None:
-        return int(by_network)
-    by_original = session.execute(
-        _of_originals([ref], Contribution.ioc_id)
-        .where(Contribution.kind == "indicator")
-        .order_by(Contribution.version_us.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    return int(by_original) if by_original is not None else None
-
-
-_CONTRIBUTIONS = Contribution.__table__  # type: ignore[attr-defined]
-_SUBMISSIONS = collection_id_for(SUBMISSIONS_ALIAS)
-
-
-def _of_originals(object_ids: list[str], *columns: Any) -> Any:
-    """Contributions of these originals, found through their rows in ``submissions`` (the
-    unique (collection, id, version) index), not through an index of their own."""
-    return (
-        select(*columns)
-        .join(StixObject, StixObject.pk == Contribution.stix_pk)
-        .where(StixObject.collection_id == _SUBMISSIONS, StixObject.object_id.in_(object_ids))
-    )
-
-
-def _contributions_by_object(
-    session: Session, object_ids: set[str]
-) -> dict[str, list[dict[str, Any]]]:
-    """Existing contributions of these originals as plain dicts, in a few IN queries (ORM
-    instances cost more than the rest of dedup together at 500 objects an envelope)."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for chunk in chunks(sorted(object_ids)):
-        query = _of_originals(list(chunk), *_CONTRIBUTIONS.columns)
-        for row in session.execute(query).mappings():
-            found.setdefault(row["object_id"], []).append(dict(row))
-    return found
-
-
-def _upsert(
-    ioc_id: int,
-    report: _Report,
-    previous: list[dict[str, Any]],
-    changed: dict[int, dict[str, Any]],
-    added: list[dict[str, Any]],
-) -> set[int]:
-    """Record a report in memory; returns the IOCs whose corroboration changed.
-
-    Only the newest version of an original counts. A new version whose pattern names a
-    different IOC withdraws the original's contribution to the old one. ``previous`` holds
-    the original's known contributions and stays current for later reports in the batch;
-    rows to update collect in ``changed`` (by id), new ones in ``added``.
-    """
-    if any(c["version_us"] > report.version_us for c in previous):
-        return set()  # an older version arriving late changes nothing
-    touched = {ioc_id}
-    for old in previous:
-        if old["ioc_id"] != ioc_id and not old["revoked"]:
-            old["revoked"] = True
-            touched.add(old["ioc_id"])
-            if old.get("id") is not None:
-                changed[old["id"]] = old
-    current = next((c for c in previous if c["ioc_id"] == ioc_id), None)
-    if current is None:
-        current = {
-            "ioc_id": ioc_id,
-            "object_id": report.object_id,
-            "kind": report.kind,
-            "first_seen_us": report.seen_us,
-            "last_seen_us": report.seen_us,
-        }
-        previous.append(current)
-        added.append(current)
-    elif current.get("id") is not None:
-        changed[current["id"]] = current
-    current.update(
-        member_id=report.written.submitter_id,
-        stix_pk=report.written.pk,
-        version_us=report.version_us,
-        confidence=report.confidence,
-        indicator_types=report.indicator_types[:500],
-        tlp=report.tlp,
-        last_seen_us=max(current["last_seen_us"], report.seen_us),
-        valid_until_us=report.valid_until_us,
-        revoked=report.revoked,
-    )
-    return touched
-
-
-_UPDATABLE = (
-    "member_id",
-    "stix_pk",
-    "version_us",
-    "confidence",
-    "indicator_types",
-    "tlp",
-    "last_seen_us",
-    "valid_until_us",
-    "revoked",
-)
-
-
-def _save_contributions(
-    session: Session, *, changed: list[dict[str, Any]], added: list[dict[str, Any]]
-) -> None:
-    """Write the batch's contribution changes with two executemany statements."""
-    if added:
-        insert_rows(session, _CONTRIBUTIONS, added)
-    if changed:
-        statement = (
-            update(_CONTRIBUTIONS)
-            .where(_CONTRIBUTIONS.c.id == bindparam("row_id"))
-            .values({name: bindparam(name) for name in _UPDATABLE})
-        )
-        session.execute(
-            statement, [{"row_id": c["id"], **{n: c[n] for n in _UPDATABLE}} for c in changed]
-        )
+    save_contributions(session, changed=list(changed.values()), added=added)
 
 
 def publish(session: Session, *, context: HubContext, ioc_ids: list[int], now_us: int) -> int:

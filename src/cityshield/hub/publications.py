@@ -31,8 +31,10 @@ from cityshield.jsonvalue import same_json
 from cityshield.members.identity import member_identity
 from cityshield.policy.audience import write_public_audience
 from cityshield.signing.definition import extension_definition
+from cityshield.signing.errors import SignatureError
+from cityshield.signing.jwk import kid_for
 from cityshield.signing.placement import without_signature
-from cityshield.signing.scheme import SignatureError, kid_for, read_signature, sign_object
+from cityshield.signing.scheme import read_signature, sign_object
 from cityshield.stix.vocabulary import OFFICIAL_DEFINITIONS
 from cityshield.store.collections import HUB_ALIAS, collection_id_for, get_collection_by_alias
 from cityshield.store.locks import lock_collection

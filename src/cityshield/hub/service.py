@@ -22,9 +22,9 @@ from cityshield.config import Settings
 from cityshield.dedup.allowlist import load_allowlist
 from cityshield.dedup.hub_context import DEFAULT_LIFETIME_DAYS, HubContext
 from cityshield.hub.publications import publish_hub_objects
+from cityshield.signing.jwk import kid_for
 from cityshield.signing.models import SigningKey
 from cityshield.signing.registry import jwks_document, register_key
-from cityshield.signing.scheme import kid_for
 from cityshield.store.collections import (
     HUB_ALIAS,
     NETWORK_ALIAS,

@@ -17,14 +17,7 @@ from sqlmodel import Session
 from cityshield.bulk import insert_rows
 from cityshield.policy.active import active_policy, effective_groups
 from cityshield.policy.document import PolicyDocument
-from cityshield.policy.engine import (
-    EVERYONE,
-    Decision,
-    Subject,
-    audience_rows,
-    decide,
-    subject_of,
-)
+from cityshield.policy.engine import EVERYONE, Decision, Subject, audience_rows, decide, subject_of
 from cityshield.policy.models import Audience
 from cityshield.signing.models import SigningKey
 from cityshield.store.collections import NETWORK_ALIAS

@@ -28,14 +28,13 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from cityshield.errors import BadRequest
-from cityshield.signing.scheme import b64url_decode, kid_for
+from cityshield.signing.jwk import b64url_decode, kid_for
 
 __all__ = [
     "generate_private_key",
     "load_private_key",
     "load_public_key",
     "private_key_to_pem",
-    "public_key_raw",
     "public_key_to_pem",
 ]
 
@@ -64,11 +63,6 @@ def private_key_to_pem(key: Ed25519PrivateKey) -> bytes:
 def public_key_to_pem(key: Ed25519PublicKey) -> bytes:
     """SubjectPublicKeyInfo PEM (``-----BEGIN PUBLIC KEY-----``)."""
     return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-
-
-def public_key_raw(key: Ed25519PublicKey) -> bytes:
-    """The 32-byte RFC 8032 encoding: the JWK ``x`` value and what the hub stores."""
-    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
 def _text(data: bytes | str, what: str) -> str:

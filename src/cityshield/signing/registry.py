@@ -23,15 +23,10 @@ from sqlmodel import Session
 
 from cityshield.errors import BadRequest, Conflict, NotFound
 from cityshield.members.service import get_member_or_raise
-from cityshield.signing.keys import load_public_key, public_key_raw
+from cityshield.signing.errors import SignatureError
+from cityshield.signing.jwk import b64url_decode, b64url_encode, kid_for, public_jwk, public_key_raw
+from cityshield.signing.keys import load_public_key
 from cityshield.signing.models import SigningKey
-from cityshield.signing.scheme import (
-    SignatureError,
-    b64url_decode,
-    b64url_encode,
-    kid_for,
-    public_jwk,
-)
 from cityshield.store.models import Member
 from cityshield.timefmt import now_micros
 

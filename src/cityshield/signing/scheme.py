@@ -15,30 +15,12 @@ authentication only says who *sent* a batch). The normative description is
   it is then empty), canonicalised with RFC 8785 (JCS), as UTF-8 bytes;
 - ``kid`` is the RFC 7638 thumbprint of the RFC 8037 OKP JWK of the public key.
 
-Errors (all HTTP 400, each with a machine ``reason`` that is also put in ``details``)::
-
-    CityShieldError
-    └── SignatureError              reason "signature-error" (key-registry errors subclass it too)
-        ├── MissingSignature        reason "missing-signature"
-        ├── MalformedSignature      reason "malformed-signature"
-        ├── InvalidSignature        reason "signature-invalid"
-        └── NotCanonicalizable      reason "not-canonicalizable"
+The errors are in ``signing/errors.py``, key ids in ``signing/jwk.py``, batch verification
+in ``signing/pool.py``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import functools
-import hashlib
-import math
-import multiprocessing
-import os
-import re
-import threading
-from collections.abc import Iterator, Sequence
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import rfc8785
@@ -47,10 +29,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from cityshield.errors import CityShieldError
+from cityshield.signing.errors import (
+    InvalidSignature,
+    MalformedSignature,
+    MissingSignature,
+    NotCanonicalizable,
+    object_details,
+)
 from cityshield.signing.jcs import canonical_json
+from cityshield.signing.jwk import (
+    b64url_decode,
+    b64url_encode,
+    kid_for,
+    kid_for_raw,
+    public_key_raw,
+)
 from cityshield.signing.placement import (
     EXTENSION_ENTRY_KEYS,
     EXTENSION_TYPE,
@@ -65,25 +59,14 @@ from cityshield.signing.placement import (
 
 __all__ = [
     "INVALID_SIGNATURE_MESSAGE",
-    "PARALLEL_THRESHOLD",
     "SIGNATURE_ALG",
     "SIGNATURE_EXTENSION_ID",
     "SIGNATURE_PROPERTY",
-    "InvalidSignature",
-    "MalformedSignature",
-    "MissingSignature",
-    "NotCanonicalizable",
-    "SignatureError",
-    "b64url_decode",
-    "b64url_encode",
-    "kid_for",
-    "public_jwk",
+    "invalid_signature",
     "read_signature",
-    "shutdown_pool",
     "sign_object",
     "signing_input",
-    "start_pool",
-    "verify_many",
+    "verification_job",
     "verify_object",
 ]
 
@@ -91,115 +74,6 @@ JSONObject = dict[str, Any]
 
 _SIG_LEN = 64
 _KID_LEN = 32  # SHA-256 digest
-
-#: Batches larger than this are verified in a process pool (when more than one core is usable).
-PARALLEL_THRESHOLD = 256
-
-
-# --------------------------------------------------------------------------------------------
-# Errors
-
-
-class SignatureError(CityShieldError):
-    """An object's signature cannot be accepted.
-
-    Kept generic on purpose: the key registry (unknown kid, revoked, expired, another member's
-    key) subclasses it with its own ``reason``.
-    """
-
-    http_status, title = 400, "Signature rejected"
-    reason: str = "signature-error"
-
-    def __init__(self, description: str = "", **details: str) -> None:
-        details.setdefault("reason", self.reason)
-        super().__init__(description, **details)
-
-
-class MissingSignature(SignatureError):
-    title, reason = "Missing signature", "missing-signature"
-
-
-class MalformedSignature(SignatureError):
-    title, reason = "Malformed signature", "malformed-signature"
-
-
-class InvalidSignature(SignatureError):
-    title, reason = "Invalid signature", "signature-invalid"
-
-
-class NotCanonicalizable(SignatureError):
-    """The object has no RFC 8785 form, so no signature over it can be computed or checked."""
-
-    title, reason = "Object cannot be canonicalised", "not-canonicalizable"
-
-
-def _details(obj: object) -> dict[str, str]:
-    if isinstance(obj, dict) and isinstance(obj.get("id"), str):
-        return {"object_id": obj["id"]}
-    return {}
-
-
-# --------------------------------------------------------------------------------------------
-# Encodings and key ids
-
-_B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
-
-
-def b64url_encode(data: bytes) -> str:
-    """Base64url without padding (RFC 7515 §2), the encoding of every binary value here."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Strict inverse of :func:`b64url_encode`; raises ``ValueError``.
-
-    Rejects padding, whitespace, the standard-alphabet ``+``/``/`` and non-canonical trailing
-    bits, so each byte string has exactly one accepted text form and a ``sig`` cannot be
-    re-spelled into a different-looking but equally valid value.
-    """
-    if not isinstance(text, str):
-        raise ValueError("base64url value must be a string")
-    if not _B64URL_RE.fullmatch(text):
-        raise ValueError("base64url value contains characters outside A-Z a-z 0-9 - _")
-    if len(text) % 4 == 1:
-        raise ValueError("base64url value has an impossible length")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except binascii.Error as exc:  # pragma: no cover - excluded by the checks above
-        raise ValueError(f"invalid base64url: {exc}") from exc
-    if b64url_encode(data) != text:
-        raise ValueError("base64url value has non-zero padding bits")
-    return data
-
-
-def _raw(public_key: Ed25519PublicKey) -> bytes:
-    return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
-@functools.lru_cache(maxsize=4096)
-def _kid_for_raw(raw: bytes) -> str:
-    # RFC 7638 §3: required members only, lexicographic order, no whitespace, i.e. JCS.
-    members = {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(raw)}
-    return b64url_encode(hashlib.sha256(rfc8785.dumps(members)).digest())
-
-
-def kid_for(public_key: Ed25519PublicKey) -> str:
-    """RFC 7638 JWK thumbprint of the key: a kid anyone can recompute from the key alone,
-    so no registry is needed to agree on key names."""
-    return _kid_for_raw(_raw(public_key))
-
-
-def public_jwk(public_key: Ed25519PublicKey, *, kid: str | None = None) -> JSONObject:
-    """RFC 8037 OKP JWK for publishing in a JWKS, so other implementations can verify."""
-    raw = _raw(public_key)
-    return {
-        "kty": "OKP",
-        "crv": "Ed25519",
-        "x": b64url_encode(raw),
-        "kid": kid if kid is not None else _kid_for_raw(raw),
-        "alg": "EdDSA",
-        "use": "sig",
-    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,14 +97,14 @@ def signing_input(obj: JSONObject) -> bytes:
         raise NotCanonicalizable(
             f"{exc}: integers must lie within ±(2**53-1) (I-JSON, RFC 7493); "
             "send larger numbers as strings",
-            **_details(obj),
+            **object_details(obj),
         ) from exc
     except rfc8785.CanonicalizationError as exc:
         raise NotCanonicalizable(
-            f"object has no RFC 8785 canonical form: {exc}", **_details(obj)
+            f"object has no RFC 8785 canonical form: {exc}", **object_details(obj)
         ) from exc
     except RecursionError as exc:
-        raise NotCanonicalizable("object is nested too deeply", **_details(obj)) from exc
+        raise NotCanonicalizable("object is nested too deeply", **object_details(obj)) from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,9 +122,9 @@ def sign_object(obj: JSONObject, private_key: Ed25519PrivateKey) -> JSONObject:
     if not isinstance(obj, dict):
         raise NotCanonicalizable("a signed STIX object must be a JSON object")
     if not signed_in_property(obj) and not isinstance(obj.get("extensions", {}), dict):
-        raise MalformedSignature("'extensions' must be a JSON object", **_details(obj))
+        raise MalformedSignature("'extensions' must be a JSON object", **object_details(obj))
     signature = private_key.sign(signing_input(obj))
-    kid = _kid_for_raw(_raw(private_key.public_key()))
+    kid = kid_for(private_key.public_key())
     return with_signature(obj, kid=kid, sig=b64url_encode(signature))
 
 
@@ -298,7 +172,7 @@ def read_signature(obj: JSONObject) -> tuple[str, bytes]:
     """
     if not isinstance(obj, dict):
         raise MalformedSignature("a signed STIX object must be a JSON object")
-    details = _details(obj)
+    details = object_details(obj)
     entry, where = _entry(obj, details)
     expected_keys = PROPERTY_ENTRY_KEYS if signed_in_property(obj) else EXTENSION_ENTRY_KEYS
     missing = sorted(expected_keys - entry.keys())
@@ -341,17 +215,18 @@ def read_signature(obj: JSONObject) -> tuple[str, bytes]:
     return kid, signature
 
 
-def _prepare(obj: JSONObject, public_key: Ed25519PublicKey) -> tuple[bytes, bytes, bytes]:
-    """Everything but the Ed25519 check: (raw public key, signing input, signature)."""
+def verification_job(obj: JSONObject, public_key: Ed25519PublicKey) -> tuple[bytes, bytes, bytes]:
+    """Everything but the Ed25519 check: (raw public key, signing input, signature), plain
+    bytes that a worker process can check (``signing/pool.py``)."""
     kid, signature = read_signature(obj)
-    raw = _raw(public_key)
-    expected = _kid_for_raw(raw)
+    raw = public_key_raw(public_key)
+    expected = kid_for_raw(raw)
     if kid != expected:
         # kid is outside the signed content; binding it to the verifying key keeps audit
         # records ("signed by kid X") truthful.
         raise InvalidSignature(
             f"kid {kid} does not identify the verifying key (its kid is {expected})",
-            **_details(obj),
+            **object_details(obj),
             kid=kid,
         )
     return raw, signing_input(obj), signature
@@ -367,164 +242,16 @@ INVALID_SIGNATURE_MESSAGE = (
 )
 
 
-def _invalid(obj: JSONObject, kid: str) -> InvalidSignature:
-    return InvalidSignature(INVALID_SIGNATURE_MESSAGE, **_details(obj), kid=kid)
+def invalid_signature(obj: JSONObject, kid: str) -> InvalidSignature:
+    """The error for a signature the Ed25519 check refused."""
+    return InvalidSignature(INVALID_SIGNATURE_MESSAGE, **object_details(obj), kid=kid)
 
 
 def verify_object(obj: JSONObject, public_key: Ed25519PublicKey) -> None:
     """Raise a :class:`SignatureError` unless ``obj`` carries a valid signature by
     ``public_key``."""
-    raw, data, signature = _prepare(obj, public_key)
+    raw, data, signature = verification_job(obj, public_key)
     try:
         public_key.verify(signature, data)
     except _CryptoInvalidSignature:
-        raise _invalid(obj, _kid_for_raw(raw)) from None
-
-
-def _verify_one(obj: JSONObject, public_key: Ed25519PublicKey) -> SignatureError | None:
-    try:
-        verify_object(obj, public_key)
-    except SignatureError as exc:
-        return exc
-    return None
-
-
-# --------------------------------------------------------------------------------------------
-# Batch verification
-
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def _get_pool() -> ProcessPoolExecutor:
-    """Create the shared pool on first use.
-
-    forkserver (where available) rather than fork: the hub process runs threads (server,
-    DB pools), and forking a threaded process can leave a child holding a dead lock.
-    """
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            _pool = ProcessPoolExecutor(max_workers=_usable_cpus(), mp_context=ctx)
-        return _pool
-
-
-def _discard_pool(pool: ProcessPoolExecutor) -> None:
-    """Drop a broken pool, unless another thread already replaced it."""
-    global _pool
-    with _pool_lock:
-        if _pool is pool:
-            _pool = None
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-def start_pool() -> None:
-    """Start the verification workers now (app start-up), so the first large envelope does
-    not pay for process start-up."""
-    if _usable_cpus() >= 2:
-        pool = _get_pool()
-        list(pool.map(_verify_chunk, [[]] * _usable_cpus()))
-
-
-def shutdown_pool() -> None:
-    """Stop the verification workers (call from app shutdown; they restart on demand)."""
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-@functools.lru_cache(maxsize=4096)
-def _public_key_from_raw(raw: bytes) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(raw)
-
-
-def _verify_chunk(jobs: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
-    """Worker side: plain bytes in, booleans out, so nothing but bytes crosses processes."""
-    results = []
-    for raw, data, signature in jobs:
-        try:
-            _public_key_from_raw(raw).verify(signature, data)
-        except _CryptoInvalidSignature:
-            results.append(False)
-        else:
-            results.append(True)
-    return results
-
-
-def _chunks(n: int, workers: int) -> Iterator[range]:
-    size = max(64, math.ceil(n / (workers * 4)))
-    for start in range(0, n, size):
-        yield range(start, min(start + size, n))
-
-
-def verify_many(
-    items: Sequence[tuple[JSONObject, Ed25519PublicKey]],
-) -> list[SignatureError | None]:
-    """Verify a batch; result ``i`` is ``None`` (valid) or the error for ``items[i]``.
-
-    Ed25519 verification (~100 µs) dominates ingest of large envelopes, so batches above
-    :data:`PARALLEL_THRESHOLD` fan out to a process pool. The parent computes the JCS input
-    (which needs the Python objects) chunk by chunk while workers check earlier chunks.
-    This call blocks; from async code run it in a thread. Workers start with forkserver or
-    spawn, which re-import ``__main__``: scripts calling this need an
-    ``if __name__ == "__main__":`` guard.
-    """
-    workers = _usable_cpus()
-    if len(items) <= PARALLEL_THRESHOLD or workers < 2:
-        return [_verify_one(obj, key) for obj, key in items]
-
-    results: list[SignatureError | None] = [None] * len(items)
-    pending: list[tuple[list[int], list[tuple[bytes, bytes, bytes]], Future[list[bool]] | None]]
-    pending = []
-    shared: ProcessPoolExecutor | None = None
-    try:
-        shared = _get_pool()
-    except (OSError, NotImplementedError):  # pragma: no cover - e.g. no /dev/shm
-        shared = None
-    pool = shared
-    for chunk in _chunks(len(items), workers):
-        indexes: list[int] = []
-        jobs: list[tuple[bytes, bytes, bytes]] = []
-        for i in chunk:
-            obj, key = items[i]
-            try:
-                jobs.append(_prepare(obj, key))
-            except SignatureError as exc:
-                results[i] = exc
-            else:
-                indexes.append(i)
-        future: Future[list[bool]] | None = None
-        if pool is not None and jobs:
-            try:
-                future = pool.submit(_verify_chunk, jobs)
-            except (BrokenProcessPool, RuntimeError):  # broken, or shut down meanwhile
-                pool = None
-        pending.append((indexes, jobs, future))
-
-    for indexes, jobs, future in pending:
-        outcome: list[bool] | None = None
-        if future is not None:
-            try:
-                outcome = future.result()
-            except BrokenProcessPool:
-                if shared is not None:
-                    _discard_pool(shared)  # a worker died; start afresh next time
-            except CancelledError:  # shutdown_pool() ran meanwhile
-                pass
-        if outcome is None:
-            outcome = _verify_chunk(jobs)  # fall back to this process
-        for i, job, ok in zip(indexes, jobs, outcome, strict=True):
-            if not ok:
-                results[i] = _invalid(items[i][0], _kid_for_raw(job[0]))
-    return results
+        raise invalid_signature(obj, kid_for_raw(raw)) from None

@@ -13,8 +13,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
 from cityshield.members.caller import Caller
+from cityshield.signing.errors import SignatureError
+from cityshield.signing.pool import verify_many
 from cityshield.signing.registry import check_key_usable, keys_by_kid, public_key_of
-from cityshield.signing.scheme import SignatureError, read_signature, verify_many
+from cityshield.signing.scheme import read_signature
 from cityshield.stix.vocabulary import is_predefined_marking
 
 

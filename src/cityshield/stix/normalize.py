@@ -124,9 +124,8 @@ def _host(name: str) -> str:
     """Lower-case, IDNA (UTS 46) to the ASCII A-label form, drop the root dot.
 
     ``Bücher.Example.`` and ``xn--bcher-kva.example`` are the same DNS name. One
-    trailing dot is the root label (UTS 46 also maps ``。`` to it); ``example.com..`` is
-    invalid and left as it is (stripping both dots would not be idempotent). Names IDNA
-    refuses (underscores, empty or over-long labels) are just lower-cased.
+    trailing dot is the root label (UTS 46 also maps ``。`` to it). Names IDNA refuses
+    (underscores, empty or over-long labels) are just lower-cased.
     """
     name = name.lower()
     # For an all-ASCII name UTS 46 either refuses it or returns it unchanged once
@@ -135,7 +134,29 @@ def _host(name: str) -> str:
     if not name.isascii():
         with contextlib.suppress(ValueError):  # idna.IDNAError, UnicodeError are ValueErrors
             name = to_a_labels(name)
-    return name[:-1] if name.endswith(".") and not name.endswith("..") else name
+    return _without_root_dot(name)
+
+
+def _without_root_dot(name: str) -> str:
+    """``name`` without one trailing ``.``, unless what is left would change again.
+
+    Dropping the dot must not expose anything a second pass rewrites, or a canonical
+    pattern would not re-canonicalise to itself. So the dot stays (the name is invalid
+    and left as written) when the rest ends in another dot (``example.com..``), in
+    white space that callers strip (``example.com \t.``), or in a character UTS 46
+    maps to a dot, which made IDNA refuse the name for its empty label
+    (``bücher.example。.``: the rest alone would be accepted and encoded).
+    """
+    rest = name[:-1]
+    if not name.endswith(".") or rest.endswith(".") or rest != rest.rstrip():
+        return name
+    if not rest.isascii():  # IDNA refused ``name``; would it accept the rest?
+        try:
+            to_a_labels(rest)
+        except ValueError:
+            return rest
+        return name
+    return rest
 
 
 def normalize_domain(value: str) -> str:

@@ -19,6 +19,7 @@ from cityshield.cli import city
 from cityshield.cli.context import hub_session
 from cityshield.config import Settings, get_settings
 from cityshield.members.service import create_member
+from cityshield.signing.jwk import kid_for, public_jwk
 from cityshield.signing.keys import (
     generate_private_key,
     load_private_key,
@@ -29,8 +30,6 @@ from cityshield.signing.keys import (
 from cityshield.signing.registry import add_member_key
 from cityshield.signing.scheme import (
     SIGNATURE_EXTENSION_ID,
-    kid_for,
-    public_jwk,
     read_signature,
     sign_object,
     verify_object,

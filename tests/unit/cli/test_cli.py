@@ -108,8 +108,8 @@ def test_demo_seeds_a_network_once(home: Path) -> None:
 
 
 def test_key_registry_commands(home: Path, tmp_path: Path) -> None:
+    from cityshield.signing.jwk import kid_for
     from cityshield.signing.keys import generate_private_key, public_key_to_pem
-    from cityshield.signing.scheme import kid_for
 
     run(home, "init")
     run(home, "member", "add", "northport")

@@ -281,6 +281,13 @@ def test_distinct_iocs_differ(a: str, b: str) -> None:
         "[a:b = 'x'] WITHIN 2.5 SECONDS",
         "[a:b = 'x'] REPEATS 2 TIMES WITHIN 5 SECONDS",
         "[EXISTS file:name] OR [file:size NOT > 5] FOLLOWEDBY [file:name MATCHES '\\\\d']",
+        # Regression (hypothesis): dropping the root dot exposed white space or a
+        # UTS 46 dot, so the canonical pattern re-canonicalised to another key.
+        "([domain-name:value = '\tbücher。example \u3000.'] FOLLOWEDBY "
+        "[ipv4-addr:value = '198.51.100.7']) OR [domain-name:value = 'example.com\n.']",
+        "[email-addr:value = 'Bob@Bücher.example。.'] FOLLOWEDBY [file:name = 'x']",
+        "[domain-name:value = 'example.com \t.']",
+        "[url:value = 'http://example.com \u3000.']",
     ],
 )
 def test_canonical_pattern_is_valid_and_stable(pattern: str) -> None:
@@ -351,6 +358,11 @@ def test_normalizers_directly() -> None:
     assert normalize_domain("example.com..") == "example.com.."
     assert normalize_domain("example。com") == "example.com"
     assert normalize_domain("example.com。") == "example.com"
+    assert normalize_domain("example.com \t.") == "example.com \t."  # invalid: as written
+    assert normalize_domain("bücher.example。.") == "bücher.example。."  # ".." under UTS 46
+    assert normalize_domain("bücher.example.") == "xn--bcher-kva.example"
+    assert normalize_domain("_dmarc.bücher.example.") == "_dmarc.bücher.example"
+    assert normalize_email("bob@example.com\u3000.") == "bob@example.com\u3000."
     assert normalize_domain("a[[.]]b") == normalize_domain(normalize_domain("a[[.]]b")) == "a.b"
     assert normalize_email("Bob@Bücher.example") == "bob@xn--bcher-kva.example"
     assert normalize_url("mailto:Bob@x") == "mailto:Bob@x"

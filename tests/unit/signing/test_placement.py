@@ -12,13 +12,11 @@ import stix2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cityshield.signing.definition import extension_definition
+from cityshield.signing.errors import InvalidSignature, MalformedSignature, MissingSignature
+from cityshield.signing.jwk import kid_for
 from cityshield.signing.placement import SIGNATURE_PROPERTY
 from cityshield.signing.scheme import (
     SIGNATURE_EXTENSION_ID,
-    InvalidSignature,
-    MalformedSignature,
-    MissingSignature,
-    kid_for,
     read_signature,
     sign_object,
     signing_input,

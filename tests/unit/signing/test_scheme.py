@@ -18,31 +18,29 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cityshield.errors import BadRequest, CityShieldError
-from cityshield.signing import scheme
+from cityshield.signing import pool
 from cityshield.signing.definition import extension_definition
-from cityshield.signing.keys import (
-    generate_private_key,
-    load_private_key,
-    load_public_key,
-    private_key_to_pem,
-    public_key_raw,
-    public_key_to_pem,
-)
-from cityshield.signing.scheme import (
-    SIGNATURE_EXTENSION_ID,
+from cityshield.signing.errors import (
     InvalidSignature,
     MalformedSignature,
     MissingSignature,
     NotCanonicalizable,
     SignatureError,
-    b64url_decode,
-    b64url_encode,
-    kid_for,
-    public_jwk,
+)
+from cityshield.signing.jwk import b64url_decode, b64url_encode, kid_for, public_jwk, public_key_raw
+from cityshield.signing.keys import (
+    generate_private_key,
+    load_private_key,
+    load_public_key,
+    private_key_to_pem,
+    public_key_to_pem,
+)
+from cityshield.signing.pool import verify_many
+from cityshield.signing.scheme import (
+    SIGNATURE_EXTENSION_ID,
     read_signature,
     sign_object,
     signing_input,
-    verify_many,
     verify_object,
 )
 
@@ -115,7 +113,7 @@ def entry(obj: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(autouse=True, scope="module")
 def _stop_pool() -> Iterator[None]:
     yield
-    scheme.shutdown_pool()
+    pool.shutdown_pool()
 
 
 # --- Test vector ---------------------------------------------------------------------------
@@ -576,11 +574,11 @@ def test_verify_many_small_batch() -> None:
 
 
 def test_verify_many_large_batch_uses_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scheme, "_usable_cpus", lambda: 2)  # use the pool even on one core
+    monkeypatch.setattr(pool, "_usable_cpus", lambda: 2)  # use the pool even on one core
     items, expected = _batch(700)
-    assert len(items) > scheme.PARALLEL_THRESHOLD
+    assert len(items) > pool.PARALLEL_THRESHOLD
     results = verify_many(items)
-    assert scheme._pool is not None
+    assert pool._pool is not None
     _check(results, expected)
     assert results[1] is not None
     assert results[1].details["object_id"] == items[1][0]["id"]
@@ -603,8 +601,8 @@ class _BrokenPool:
 
 def test_verify_many_falls_back_when_the_pool_breaks(monkeypatch: pytest.MonkeyPatch) -> None:
     broken = _BrokenPool()
-    monkeypatch.setattr(scheme, "_usable_cpus", lambda: 2)
-    monkeypatch.setattr(scheme, "_get_pool", lambda: broken)
+    monkeypatch.setattr(pool, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(pool, "_get_pool", lambda: broken)
     items, expected = _batch(400)
     _check(verify_many(items), expected)
     assert broken.shut_down
@@ -612,7 +610,7 @@ def test_verify_many_falls_back_when_the_pool_breaks(monkeypatch: pytest.MonkeyP
 
 def test_verify_many_matches_verify_object() -> None:
     items, _ = _batch(300)
-    sequential = [scheme._verify_one(o, k) for o, k in items]
+    sequential = [pool._verify_one(o, k) for o, k in items]
     assert [type(r) for r in verify_many(items)] == [type(r) for r in sequential]
 
 

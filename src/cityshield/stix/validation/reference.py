@@ -19,13 +19,7 @@ from stix2.v21.sdo import Indicator
 from cityshield.stix.pattern_check import UNPARSED_PATTERN_TYPE, pattern_reason
 from cityshield.stix.pattern_check import show_value as _show
 from cityshield.stix.validation.properties import check_extensions, check_value
-from cityshield.stix.validation.syntax import (
-    CUSTOM_PROP_RE,
-    ID_RE,
-    PROP_NAME_RE,
-    TYPE_RE,
-    parse_ts,
-)
+from cityshield.stix.validation.syntax import CUSTOM_PROP_RE, ID_RE, PROP_NAME_RE, TYPE_RE, parse_ts
 
 _MAX_REASON = 300
 _NEW_OBJECT_EXTENSION_TYPES = frozenset({"new-sdo", "new-sco", "new-sro"})

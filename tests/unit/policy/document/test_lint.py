@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cityshield.policy.document import (
-    WARNING_PREFIX,
-    check_policy_files,
-    load_policy,
-)
+from cityshield.policy.document import WARNING_PREFIX, check_policy_files, load_policy
 from tests.utils.policy_text import (
     DEMO_GROUPS,
     DEMO_MEMBERS,

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cityshield.policy.document import (
-    DEFAULT_POLICY,
-    TLP_LEVELS,
-    Rule,
-    Selector,
-    parse_policy,
-)
+from cityshield.policy.document import DEFAULT_POLICY, TLP_LEVELS, Rule, Selector, parse_policy
 from cityshield.policy.document.model import rule_name_key
 from tests.utils.policy_text import (
     EXAMPLE,

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 from yaml.nodes import MappingNode, Node
 
-from cityshield.policy.document import (
-    parse_policy,
-)
+from cityshield.policy.document import parse_policy
 from cityshield.policy.document.nodes import (
     NodeReader,
     as_int,

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from cityshield.policy.document import (
-    DEFAULT_POLICY,
-    WARNING_PREFIX,
-    PolicyProblem,
-)
+from cityshield.policy.document import DEFAULT_POLICY, WARNING_PREFIX, PolicyProblem
 from cityshield.policy.document.parsed import ParsedFile
 
 

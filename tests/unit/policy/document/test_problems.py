@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cityshield.errors import BadRequest
-from cityshield.policy.document import (
-    WARNING_PREFIX,
-    PolicyError,
-    PolicyProblem,
-    parse_policy,
-)
+from cityshield.policy.document import WARNING_PREFIX, PolicyError, PolicyProblem, parse_policy
 from cityshield.policy.document.problems import ordered, suggest
 from tests.utils.policy_text import (
     problems_of,

@@ -8,13 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cityshield.policy.document import (
-    TLP_LEVELS,
-    PolicyDocument,
-    Rule,
-    Selector,
-    parse_policy,
-)
+from cityshield.policy.document import TLP_LEVELS, PolicyDocument, Rule, Selector, parse_policy
 
 NAMES = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}", fullmatch=True)
 

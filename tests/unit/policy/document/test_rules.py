@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from cityshield.policy.document import (
-    Rule,
-    Selector,
-    parse_policy,
-)
+from cityshield.policy.document import Rule, Selector, parse_policy
 from cityshield.policy.document.reader import read_text
 from tests.utils.policy_text import (
     doc,

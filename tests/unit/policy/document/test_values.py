@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cityshield.policy.document import (
-    WARNING_PREFIX,
-    parse_policy,
-)
+from cityshield.policy.document import WARNING_PREFIX, parse_policy
 from cityshield.policy.document.nodes import compose
 from cityshield.policy.document.parsed import ParsedFile, Ref
 from cityshield.policy.document.values import ValueReader
