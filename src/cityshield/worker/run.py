@@ -136,6 +136,7 @@ class Worker:
             network=self.network,
             renew=renew,
             stopping=(stop.is_set if stop is not None else lambda: False),
+            holder=self.holder,
         )
         error = None
         try:
