@@ -271,6 +271,14 @@ def _settle(
         return False
     target.cursor_us = plan.batch.end_us
     record_success(target, now_us=now_us, sent=bool(plan.send))
+    if plan.send:
+        log.info(
+            "pushed %d objects to %s (%s), %d refused",
+            len(plan.send),
+            plan.destination.member,
+            plan.destination.url,
+            len(result.rejected),
+        )
     session.add(target)
     return True
 
