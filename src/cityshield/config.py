@@ -81,8 +81,7 @@ class Settings(BaseSettings):
     delivery_status_timeout_seconds: float = Field(
         default=60,
         gt=0,
-        description="How long a target's status resource is followed before the batch is "
-        "retried.",
+        description="How long a target's status resource is followed before a retry.",
     )
     delivery_max_attempts: int = Field(
         default=20,
