@@ -291,3 +291,41 @@ def test_min_members_holds_back_what_too_few_members_report(
         assert f"[ipv4-addr:value = '{single}']" not in patterns()
         submit(hub, second, indicator(value=single))
         wait_for(lambda: f"[ipv4-addr:value = '{single}']" in patterns(), "the IOC once two")
+
+
+def test_an_object_the_receiver_refuses_is_receipted_and_the_rest_goes_on(
+    hub: Hub, city_server: Medallion
+) -> None:
+    reader, author = hub.member(), hub.member()
+    index = fresh(city_server)
+    objects = [marked("green") for _ in range(5)]
+    poison = objects[2]
+    with Gate(city_server.base_url) as gate:
+        gate.refuse.add(poison["id"])
+        register(
+            hub,
+            reader,
+            api_root=gate.api_root,
+            collection=city_server.collections[index],
+            view="submissions",
+        )
+        submit(hub, author, *objects)
+        expected = readable(hub, reader, "submissions")
+        with hub.worker(push_settings(hub)):
+            wait_for(
+                lambda: (
+                    set(city_server.held(index)) == expected - {(poison["id"], poison["modified"])}
+                ),
+                "everything but the refused object",
+            )
+            wait_for(lambda: len(receipts_of(hub, reader)) == len(expected), "every receipt")
+            (refused,) = [r for r in receipts_of(hub, reader) if r.status == "rejected"]
+            assert refused.object_id == poison["id"] and "not acceptable" in (refused.message or "")
+            target = target_of(hub, reader)
+            assert target.state == "active" and target.attempts == 0, "one refusal is no failure"
+            gate.refuse.clear()  # the receiver's operator fixed their side
+            with session_scope(hub.engine) as session:
+                retry_targets(session, member_name=reader.name, rejected=True)
+            wait_for(lambda: set(city_server.held(index)) == expected, "the refused one, resent")
+        assert max(gate.posted.values()) == 1
+        assert {r.status for r in receipts_of(hub, reader)} == {"delivered"}

@@ -1,7 +1,8 @@
 """A reverse proxy in front of a member's TAXII server, for faults a real server does not
 produce on demand: it counts every object POSTed through it, can hold a POST's answer
 after the server has stored the objects (the window in which a crash loses the answer but
-not the delivery), and can swallow requests without ever answering (a hung server).
+not the delivery), can swallow requests without ever answering (a hung server), and can
+refuse whole any envelope that holds a given object (a strict server).
 When its upstream is down it answers 502, as nginx in front of a stopped server would.
 """
 
@@ -28,6 +29,8 @@ class Gate:
         """Set when a held POST has reached the server."""
         self.black_hole = threading.Event()
         """While set, requests are never forwarded nor answered, until release."""
+        self.refuse: set[str] = set()
+        """Object ids whose envelopes are refused whole (400), as a strict server might."""
         self.swallowed = threading.Event()
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -67,6 +70,12 @@ class Gate:
             self.swallowed.set()
             self.release.wait()
             handler.close_connection = True
+            return
+        if method == "POST" and self.refuse & {o.get("id") for o in json.loads(body)["objects"]}:
+            error = {"title": "Bad request", "description": "an object is not acceptable here"}
+            self._reply(
+                handler, 400, "application/taxii+json;version=2.1", json.dumps(error).encode()
+            )
             return
         headers = {k: v for k, v in handler.headers.items() if k.lower() in FORWARDED_HEADERS}
         try:
