@@ -10,9 +10,8 @@ out of shell history; no command ever prints them.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -28,9 +27,7 @@ from cityshield.timefmt import now_micros
 class _AddByDefault(TyperGroup):
     """A group whose first word, when it names no command, is the member for ``add``."""
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["add", *args]
         return super().resolve_command(ctx, args)

@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from sqlalchemy import Engine, String, case, cast, exists, func, literal, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.config import Settings
 from cityshield.db import session_scope
@@ -49,36 +49,44 @@ def due_targets(
     session: Session, *, now_us: int, exclude: Collection[int] = (), limit: int | None = None
 ) -> list[int]:
     """Ids of targets with something to do now, oldest-due first."""
-    target = DeliveryTarget
+    target_id, member_id, view = (
+        col(DeliveryTarget.id),
+        col(DeliveryTarget.member_id),
+        col(DeliveryTarget.view),
+    )
     network_top = (
-        select(func.max(NetworkView.date_added_us))
-        .where(NetworkView.member_id == target.member_id)
+        select(func.max(col(NetworkView.date_added_us)))
+        .where(col(NetworkView.member_id) == member_id)
         .scalar_subquery()
     )
     collection_top = (
-        select(StoreCollection.last_added_us)
-        .where(StoreCollection.alias == target.view)
+        select(col(StoreCollection.last_added_us))
+        .where(col(StoreCollection.alias) == view)
         .scalar_subquery()
     )
-    top = case((target.view == NETWORK_ALIAS, network_top), else_=collection_top)
+    top = case((view == NETWORK_ALIAS, network_top), else_=collection_top)
     leased = exists().where(
-        JobRow.name == literal(LEASE_PREFIX) + cast(target.id, String),
-        JobRow.expires_us > now_us,
+        col(JobRow.name) == literal(LEASE_PREFIX) + cast(target_id, String),
+        col(JobRow.expires_us) > now_us,
     )
+    next_attempt = col(DeliveryTarget.next_attempt_us)
     query: Any = (
-        select(target.id)
-        .join(Member, Member.id == target.member_id)
+        select(target_id)
+        .join(Member, col(Member.id) == member_id)
         .where(
-            target.state == ACTIVE,
-            Member.active,
-            target.next_attempt_us <= now_us,
-            or_(func.coalesce(top, 0) > target.cursor_us, target.next_check_us <= now_us),
+            col(DeliveryTarget.state) == ACTIVE,
+            col(Member.active),
+            next_attempt <= now_us,
+            or_(
+                func.coalesce(top, 0) > col(DeliveryTarget.cursor_us),
+                col(DeliveryTarget.next_check_us) <= now_us,
+            ),
             ~leased,
         )
-        .order_by(target.next_attempt_us, target.id)
+        .order_by(next_attempt, target_id)
     )
     if exclude:
-        query = query.where(target.id.not_in(list(exclude)))  # type: ignore[union-attr]
+        query = query.where(target_id.not_in(list(exclude)))
     if limit is not None:
         query = query.limit(limit)
     return [int(i) for i in session.execute(query).scalars()]

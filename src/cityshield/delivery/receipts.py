@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.bulk import chunks, conflict_insert
 from cityshield.delivery.models import DeliveryReceipt, DeliveryTarget
@@ -69,10 +69,10 @@ def delivered_ids(session: Session, *, target_id: int, object_ids: Iterable[str]
     for chunk in chunks(sorted(set(object_ids))):
         found.update(
             session.execute(
-                select(DeliveryReceipt.object_id).where(
-                    DeliveryReceipt.target_id == target_id,
-                    DeliveryReceipt.object_id.in_(chunk),  # type: ignore[attr-defined]
-                    DeliveryReceipt.status == DELIVERED,
+                select(col(DeliveryReceipt.object_id)).where(
+                    col(DeliveryReceipt.target_id) == target_id,
+                    col(DeliveryReceipt.object_id).in_(chunk),
+                    col(DeliveryReceipt.status) == DELIVERED,
                 )
             ).scalars()
         )
@@ -83,12 +83,11 @@ def list_receipts(
     session: Session, *, target_id: int, status: str | None = None, limit: int = 100
 ) -> list[DeliveryReceipt]:
     """The target's latest receipts, newest first."""
-    query = select(DeliveryReceipt).where(DeliveryReceipt.target_id == target_id)
+    query = select(DeliveryReceipt).where(col(DeliveryReceipt.target_id) == target_id)
     if status is not None:
-        query = query.where(DeliveryReceipt.status == status)
+        query = query.where(col(DeliveryReceipt.status) == status)
     query = query.order_by(
-        DeliveryReceipt.delivered_us.desc(),  # type: ignore[attr-defined]
-        DeliveryReceipt.added_us.desc(),  # type: ignore[attr-defined]
+        col(DeliveryReceipt.delivered_us).desc(), col(DeliveryReceipt.added_us).desc()
     )
     return list(session.execute(query.limit(limit)).scalars())
 
@@ -97,19 +96,19 @@ def deliveries_of(session: Session, *, object_id: str) -> list[tuple[DeliveryRec
     """Every receipt of one object (all its versions), with the member and URL of each
     target, by member then version."""
     rows = session.execute(
-        select(DeliveryReceipt, Member.name, DeliveryTarget.url)
-        .join(DeliveryTarget, DeliveryTarget.id == DeliveryReceipt.target_id)
-        .join(Member, Member.id == DeliveryTarget.member_id)
-        .where(DeliveryReceipt.object_id == object_id)
-        .order_by(Member.name, DeliveryReceipt.version_us)
+        select(DeliveryReceipt, col(Member.name), col(DeliveryTarget.url))
+        .join(DeliveryTarget, col(DeliveryTarget.id) == DeliveryReceipt.target_id)
+        .join(Member, col(Member.id) == DeliveryTarget.member_id)
+        .where(col(DeliveryReceipt.object_id) == object_id)
+        .order_by(col(Member.name), col(DeliveryReceipt.version_us))
     ).all()
     return [(receipt, name, url) for receipt, name, url in rows]
 
 
 def forget_receipts(session: Session, *, target_id: int, status: str | None = None) -> int:
     """Drop a target's receipts (of one status), so what they covered is sent again."""
-    statement = delete(DeliveryReceipt).where(DeliveryReceipt.target_id == target_id)
+    statement = delete(DeliveryReceipt).where(col(DeliveryReceipt.target_id) == target_id)
     if status is not None:
-        statement = statement.where(DeliveryReceipt.status == status)
+        statement = statement.where(col(DeliveryReceipt.status) == status)
     result: Any = session.execute(statement)
     return int(result.rowcount or 0)

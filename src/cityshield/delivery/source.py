@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Select, exists, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.dedup.models import NetworkView
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID
@@ -60,13 +60,13 @@ def high_water(session: Session, *, caller: Caller, collection: Collection) -> i
     """
     if policy.object_source(caller, collection) is NetworkView:
         value = session.execute(
-            select(func.max(NetworkView.date_added_us)).where(
-                NetworkView.member_id == caller.member_id
+            select(func.max(col(NetworkView.date_added_us))).where(
+                col(NetworkView.member_id) == caller.member_id
             )
         ).scalar_one()
     else:
         value = session.execute(
-            select(Collection.last_added_us).where(Collection.id == collection.id)
+            select(col(Collection.last_added_us)).where(col(Collection.id) == collection.id)
         ).scalar_one()
     return int(value or 0)
 
@@ -76,9 +76,9 @@ def _due(
 ) -> tuple[Select[Any], Any]:
     source = policy.object_source(caller, collection)
     receipted = exists().where(
-        DeliveryReceipt.target_id == target_id,
-        DeliveryReceipt.object_id == source.object_id,
-        DeliveryReceipt.version_us == source.version_us,
+        col(DeliveryReceipt.target_id) == target_id,
+        col(DeliveryReceipt.object_id) == source.object_id,
+        col(DeliveryReceipt.version_us) == source.version_us,
     )
     query = policy.visible_objects(caller, collection, *columns).where(
         source.date_added_us > after_us, ~receipted
@@ -157,9 +157,9 @@ def scope_digest(session: Session, caller: Caller) -> str:
     policy, its role and groups, and which keys' objects are quarantined since when. When
     it changes, visibility may have widened over old rows."""
     quarantined = session.execute(
-        select(SigningKey.kid, SigningKey.compromised_since_us)
-        .where(SigningKey.compromised_since_us.is_not(None))  # type: ignore[union-attr]
-        .order_by(SigningKey.kid)
+        select(col(SigningKey.kid), col(SigningKey.compromised_since_us))
+        .where(col(SigningKey.compromised_since_us).is_not(None))
+        .order_by(col(SigningKey.kid))
     ).all()
     facts = [
         policy_fingerprint(session),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.delivery import source
 from cityshield.delivery.credentials import MASK
@@ -65,8 +65,8 @@ def snapshot_lag(session: Session, target_id: int) -> None:
 def backlog(session: Session) -> int:
     """What every target that is not paused has due, as last measured."""
     value = session.execute(
-        select(func.coalesce(func.sum(DeliveryTarget.queue_depth), 0)).where(
-            DeliveryTarget.state != PAUSED
+        select(func.coalesce(func.sum(col(DeliveryTarget.queue_depth)), 0)).where(
+            col(DeliveryTarget.state) != PAUSED
         )
     ).scalar_one()
     return int(value)

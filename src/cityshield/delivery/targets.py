@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.delivery import receipts as receipts_service
 from cityshield.delivery.credentials import Credentials, seal
@@ -100,13 +100,15 @@ def register_target(
 def _find(session: Session, member_id: int) -> DeliveryTarget | None:
     return session.execute(
         select(DeliveryTarget).where(
-            DeliveryTarget.member_id == member_id, DeliveryTarget.kind == TAXII
+            col(DeliveryTarget.member_id) == member_id, col(DeliveryTarget.kind) == TAXII
         )
     ).scalar_one_or_none()
 
 
 def get_target_or_raise(session: Session, member_name: str) -> DeliveryTarget:
-    member = session.execute(select(Member).where(Member.name == member_name)).scalar_one_or_none()
+    member = session.execute(
+        select(Member).where(col(Member.name) == member_name)
+    ).scalar_one_or_none()
     target = _find(session, member.id or 0) if member is not None else None
     if target is None:
         raise TargetNotFound(f"{member_name!r} has no push target.")
@@ -116,9 +118,9 @@ def get_target_or_raise(session: Session, member_name: str) -> DeliveryTarget:
 def list_targets(session: Session) -> list[tuple[DeliveryTarget, str]]:
     """Every target with its member's name, by name."""
     rows = session.execute(
-        select(DeliveryTarget, Member.name)
-        .join(Member, Member.id == DeliveryTarget.member_id)
-        .order_by(Member.name, DeliveryTarget.kind)
+        select(DeliveryTarget, col(Member.name))
+        .join(Member, col(Member.id) == DeliveryTarget.member_id)
+        .order_by(col(Member.name), col(DeliveryTarget.kind))
     ).all()
     return [(target, name) for target, name in rows]
 
