@@ -1,5 +1,6 @@
-"""Talking to a hub as a peer does: TAXII 2.1 writes (``taxii``) and its public keys (``jwks``).
+"""Talking to TAXII servers as a peer does: writes to a hub (``taxii``), pushes to a
+member's own server with per-object outcomes (``push``), and a hub's public keys (``jwks``).
 
-One client for every outbound path, so ``cityshield submit`` today and push delivery and feed
-pulls later share one set of error messages, retries and TAXII quirks.
+One client for every outbound path, so ``cityshield submit``, push delivery and (later)
+feed pulls share one set of error messages, timeouts and TAXII quirks.
 """

@@ -31,7 +31,7 @@ from cityshield.delivery.models import DeliveryTarget
 from cityshield.delivery.retry import ACTIVE, Backoff
 from cityshield.delivery.run import LEASE_PREFIX, DeliveryOptions, OpenSender, deliver_target
 from cityshield.delivery.senders import opener_by_kind, taxii_opener
-from cityshield.delivery.status import backlog, snapshot_lag
+from cityshield.delivery.status import backlog
 from cityshield.delivery.targets import TAXII
 from cityshield.store.collections import NETWORK_ALIAS
 from cityshield.store.models import Collection as StoreCollection
@@ -148,9 +148,6 @@ def run_delivery(
     def halted() -> bool:
         return lost or stopping()
 
-    def measure(session: Session, target_id: int) -> None:
-        snapshot_lag(session, target_id)
-
     renewed_us = now_micros()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="delivery") as pool:
         while not halted():
@@ -173,7 +170,6 @@ def run_delivery(
                     holder=holder,
                     open_sender=opener,
                     stopping=halted,
-                    measure=measure,
                 )
             if not running:
                 return

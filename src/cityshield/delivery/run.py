@@ -15,7 +15,6 @@ batch's timeouts.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from cityshield.delivery.models import DeliveryTarget
 from cityshield.delivery.receipts import DELIVERED, REJECTED, Receipt
 from cityshield.delivery.retry import ACTIVE, Backoff, record_failure, record_success
 from cityshield.delivery.source import Batch, DueItem, member_count, read_batch, scope_digest
+from cityshield.delivery.status import snapshot_lag
 from cityshield.errors import CityShieldError
 from cityshield.members.service import caller_for
 from cityshield.policy import service as policy
@@ -102,10 +102,9 @@ def deliver_target(
     holder: str,
     open_sender: OpenSender,
     stopping: Callable[[], bool],
-    measure: Callable[[Session, int], None] | None = None,
 ) -> None:
-    """Deliver what is due to one target, if this worker gets its lease. ``measure``
-    records the target's lag once the run ends (for the job's backlog)."""
+    """Deliver what is due to one target, if this worker gets its lease; then record its
+    lag (what the job reports as its backlog) and release the lease."""
     name = lease_name(target_id)
     with session_scope(engine) as session:
         if not take_lease(
@@ -148,12 +147,14 @@ def deliver_target(
     finally:
         if sender is not None:
             sender.close()
+    try:
+        with session_scope(engine) as session:
+            if error is not None:
+                _fail(session, target_id, revision, error, options=options, now_us=now_micros())
+            snapshot_lag(session, target_id)
+    except Exception:  # recording is best effort; the lease must still be released
+        log.exception("recording the outcome for target %d failed", target_id)
     with session_scope(engine) as session:
-        if error is not None:
-            _fail(session, target_id, revision, error, options=options, now_us=now_micros())
-        if measure is not None:
-            with contextlib.suppress(CityShieldError):
-                measure(session, target_id)
         finish_run(
             session, name=name, holder=holder, now_us=now_micros(), error=error, backlog=None
         )
