@@ -139,6 +139,9 @@ def run_delivery(
 ) -> None:
     """Deliver to every due target until none is due (or the worker stops, or the job's
     lease is lost); returns after the targets in flight have finished their batch."""
+    with session_scope(engine) as session:
+        if not due_targets(session, now_us=now_micros(), limit=1):
+            return  # the interval's run with nothing due: no pool, no key file read
     options = options_from(settings)
     opener = open_sender or default_opener(settings)
     concurrency = settings.delivery_concurrency
