@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -63,6 +63,41 @@ class Settings(BaseSettings):
     )
     ageing_interval_seconds: float = Field(
         default=60, gt=0, description="How often the worker expires stale network IOCs."
+    )
+    delivery_interval_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="How often the worker's delivery job runs at the latest, and how often "
+        "it checks each push target for visibility changes its cursor cannot see (a policy "
+        "reload, a lifted quarantine); it starts within ~0.1 s of new objects.",
+    )
+    delivery_batch_size: int = Field(default=500, ge=1, description="Objects per push batch.")
+    delivery_concurrency: int = Field(
+        default=4, ge=1, description="Push targets one worker sends to at the same time."
+    )
+    delivery_timeout_seconds: float = Field(
+        default=30, gt=0, description="Connect and read timeout of each request to a target."
+    )
+    delivery_status_timeout_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="How long a target's status resource is followed before a retry.",
+    )
+    delivery_max_attempts: int = Field(
+        default=20,
+        ge=1,
+        description="Consecutive failed attempts before a push target is dead-lettered.",
+    )
+    delivery_backoff_seconds: float = Field(
+        default=1, gt=0, description="Delay before the first retry; doubles each attempt."
+    )
+    delivery_backoff_max_seconds: float = Field(
+        default=600, gt=0, description="Longest delay between two attempts."
+    )
+    delivery_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key that encrypts push-target credentials; unset: a key file "
+        "made in the data directory (delivery.key, mode 0600).",
     )
 
     @field_validator("home")

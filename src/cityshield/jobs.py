@@ -11,7 +11,7 @@ A job may also say when it has work (``has_work``: a cheap query the worker poll
 job starts at once instead of at its next interval) and how much is left (``backlog``,
 reported with its health). Every job runs in the worker process, never in an API process
 (docs/architecture.md, "Process model"); the worker keeps each one from running twice at
-once across workers with a lease in the database (``cityshield.worker.service``).
+once across workers with a lease in the database (``cityshield.store.leases``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from cityshield.dedup.service import (
     pending_publication_count,
     publish_pending,
 )
+from cityshield.delivery.job import delivery_backlog, has_due_target, run_delivery
 
 PUBLICATION_PASSES = 100
 """Passes of ``publish_pending`` (each bounded) per run: a run ends even under a flood of
@@ -50,6 +51,8 @@ class JobContext:
     """Extend this run's lease; False if it was lost, and the job should return."""
     stopping: Callable[[], bool] = field(default=lambda: False)
     """Whether the worker was asked to stop: a long job returns between two passes."""
+    holder: str = "worker"
+    """Who runs it (the worker's lease holder name), for leases a job takes itself."""
 
 
 @dataclass(frozen=True)
@@ -113,3 +116,20 @@ def age_network_job(job: JobContext) -> None:
     """Republish as revoked the network indicators whose every report went stale."""
     with session_scope(job.engine) as session:
         age_network(session, context=job.network())
+
+
+@registry.add(
+    every=lambda s: s.delivery_interval_seconds,
+    name="delivery",
+    has_work=has_due_target,
+    backlog=delivery_backlog,
+)
+def deliver(job: JobContext) -> None:
+    """Push what each member may see to its own TAXII server (docs/delivery.md)."""
+    run_delivery(
+        engine=job.engine,
+        settings=job.settings,
+        holder=job.holder,
+        renew=job.renew,
+        stopping=job.stopping,
+    )

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cityshield import __version__
 from cityshield.config import Settings, get_settings
 from cityshield.db import make_engine, session_scope
+from cityshield.delivery.api import router as delivery_router
 from cityshield.deps import AppState, attach_state
 from cityshield.distribution.api import router as distribution_router
 from cityshield.errors import CityShieldError
@@ -114,5 +115,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(distribution_router)
     app.include_router(policy_router)
     app.include_router(jobs_router)
+    app.include_router(delivery_router)
     app.include_router(taxii_router)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView, PendingIOC, ViewPending
+from cityshield.delivery.models import DeliveryReceipt, DeliveryTarget
 from cityshield.policy.models import Audience
 from cityshield.signing.models import SigningKey
 from cityshield.store.models import Collection, HubSetting, Member, MemberGroup, Status, StixObject
@@ -15,6 +16,8 @@ TABLES = (
     Audience,
     Collection,
     Contribution,
+    DeliveryReceipt,
+    DeliveryTarget,
     HubSetting,
     JobRow,
     Member,

@@ -8,7 +8,9 @@ publisher and ageing run after every step as ``serve`` would: once with every re
 once without the reports the viewer may never see (RED ones and AMBER ones from outside its
 groups, by other cities). Every read path must then answer the viewer byte for byte the
 same: objects of every collection (all versions, in small pages, with their date_added),
-manifests, each object's versions and each object by id, and the block export.
+manifests, each object's versions and each object by id, the block export, and what push
+delivery sends the viewer's own TAXII server (its network view after every step, in
+batches of two, then its submissions view from the start).
 
 This is the guard every new read path joins: add it to :func:`observe`.
 """
@@ -20,7 +22,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +36,15 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from cityshield import timefmt
+from cityshield.client.push import PushItem, PushResult
 from cityshield.config import Settings
 from cityshield.db import make_engine, session_scope
 from cityshield.dedup.service import age_network, publish_pending
+from cityshield.delivery.credentials import cipher
+from cityshield.delivery.models import DeliveryTarget
+from cityshield.delivery.retry import Backoff
+from cityshield.delivery.run import DeliveryOptions, deliver_target
+from cityshield.delivery.targets import TargetSpec, register_target
 from cityshield.distribution.export import blocklist
 from cityshield.flows.ingest import add_objects
 from cityshield.flows.policy import load_policy_files
@@ -144,7 +152,52 @@ def build_template(home: Path, url: str, groups: dict[str, frozenset[str]]) -> N
             member = get_member(session, name)
             assert member is not None
             register_key(session, public_key=key_of(name).public_key(), member_id=member.id)
+        register_push_target(session, home, view="network")
     engine.dispose()
+
+
+class Recorder:
+    """Stands in for the viewer's TAXII server: keeps every batch it is sent."""
+
+    def __init__(self, batches: list[list[str]]) -> None:
+        self.batches = batches
+
+    def push(self, items: Sequence[PushItem]) -> PushResult:
+        self.batches.append([item.body for item in items])
+        return PushResult(delivered={item.object_id for item in items})
+
+    def close(self) -> None:
+        pass
+
+
+def register_push_target(session: Session, home: Path, *, view: str) -> None:
+    register_target(
+        session,
+        member_name=VIEWER,
+        spec=TargetSpec("https://viewer.example/api1/", "c", view),
+        fernet=cipher(home),
+        now_us=timefmt.now_micros(),
+    )
+
+
+def push(engine: Any, home: Path, batches: list[list[str]]) -> None:
+    """One delivery run for the viewer's target, as the worker's delivery job would do."""
+    with Session(engine) as session:
+        target_id = session.execute(select(DeliveryTarget.id)).scalar_one()
+    deliver_target(
+        engine,
+        target_id,
+        options=DeliveryOptions(
+            batch_size=2,
+            backoff=Backoff(first_s=1, max_s=1, max_attempts=3),
+            recheck_us=0,
+            lease_us=60_000_000,
+            fernet=cipher(home),
+        ),
+        holder="noninterference",
+        open_sender=lambda _destination: Recorder(batches),
+        stopping=lambda: False,
+    )
 
 
 def report_object(report: Report, version: int) -> dict[str, Any]:
@@ -173,6 +226,7 @@ def report_object(report: Report, version: int) -> dict[str, Any]:
 def run(url: str, home: Path, steps: list[tuple[int, Step]], clock: Clock) -> dict[str, Any]:
     """Play the steps (each at its own second) and return what the viewer observes."""
     engine = make_engine(url)
+    pushed: dict[str, list[list[str]]] = {"push network": [], "push submissions": []}
     try:
         settings_ = Settings(home=home, database_url=url)
         with session_scope(engine) as session:
@@ -202,9 +256,13 @@ def run(url: str, home: Path, steps: list[tuple[int, Step]], clock: Clock) -> di
                         break
             with session_scope(engine) as session:
                 age_network(session, context=context, now_us=clock.now_us)
+            push(engine, home, pushed["push network"])
         clock.now_us += 1_000_000
+        with session_scope(engine) as session:
+            register_push_target(session, home, view="submissions")
+        push(engine, home, pushed["push submissions"])
         with Session(engine) as session:
-            return observe(session, context)
+            return {**observe(session, context), **pushed}
     finally:
         engine.dispose()
 

@@ -9,9 +9,10 @@ import uuid
 
 from cityshield.db import session_scope
 from cityshield.jobs import JobContext, Registry
+from cityshield.store.leases import renew_lease, take_lease
 from cityshield.timefmt import now_micros
 from cityshield.worker.run import Worker
-from cityshield.worker.service import list_job_health, renew_lease, take_lease
+from cityshield.worker.service import list_job_health
 from tests.utils.server import Hub
 
 SECOND = 1_000_000

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from cityshield.cli import city, collections, keys, members, policies, worker
+from cityshield.cli import city, collections, delivery, keys, members, policies, worker
 from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
 from cityshield.dedup.service import age_network, publish_pending
@@ -27,10 +27,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+members.app.add_typer(delivery.push_target_app, name="push-target")
 app.add_typer(members.app, name="member")
 app.add_typer(collections.app, name="collection")
 app.add_typer(keys.app, name="key")
 app.add_typer(policies.app, name="policy")
+app.add_typer(delivery.outbox_app, name="outbox")
 for _name in ("keygen", "sign", "verify", "submit"):
     app.command(_name)(getattr(city, _name))
 app.command("worker")(worker.worker)

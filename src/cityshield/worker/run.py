@@ -30,8 +30,8 @@ from cityshield.db import session_scope
 from cityshield.dedup.hub_context import HubContext
 from cityshield.hub.service import load_hub_context
 from cityshield.jobs import Job, JobContext, Registry, registry
+from cityshield.store.leases import finish_run, renew_lease, take_lease
 from cityshield.timefmt import now_micros
-from cityshield.worker.service import finish_run, renew_lease, take_lease
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,7 @@ class Worker:
             network=self.network,
             renew=renew,
             stopping=(stop.is_set if stop is not None else lambda: False),
+            holder=self.holder,
         )
         error = None
         try:

@@ -1,0 +1,182 @@
+"""The worker's ``delivery`` job: every due target in its own thread, a bounded number at once.
+
+A run lasts while any target has something due: it starts each due target's delivery in a
+thread of a small pool (``CITYSHIELD_DELIVERY_CONCURRENCY``), starts the next as soon as a
+thread is free, and returns once nothing is due and nothing is in flight (the worker's
+early trigger polls :func:`has_due_target` to start the next run within ~0.1 s). A target
+that hangs until its timeout holds one thread, never the others: a slow or dead member
+never delays the rest.
+
+A target is due when it is active, its backoff has passed, nobody holds its lease, and
+either its view has rows past its cursor (one indexed ``max`` per target) or its periodic
+scope check is due. The same query answers ``has_work``, so the job starts only when there
+is something to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from sqlalchemy import Engine, String, case, cast, exists, func, literal, or_, select
+from sqlmodel import Session, col
+
+from cityshield.config import Settings
+from cityshield.db import session_scope
+from cityshield.dedup.models import NetworkView
+from cityshield.delivery.credentials import cipher
+from cityshield.delivery.models import DeliveryTarget
+from cityshield.delivery.retry import ACTIVE, Backoff
+from cityshield.delivery.run import LEASE_PREFIX, DeliveryOptions, OpenSender, deliver_target
+from cityshield.delivery.senders import opener_by_kind, taxii_opener
+from cityshield.delivery.status import backlog
+from cityshield.delivery.targets import TAXII
+from cityshield.store.collections import NETWORK_ALIAS
+from cityshield.store.models import Collection as StoreCollection
+from cityshield.store.models import Member
+from cityshield.timefmt import now_micros
+from cityshield.worker.models import JobRow
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+RENEW_SECONDS = 10.0
+
+
+def due_targets(
+    session: Session, *, now_us: int, exclude: Collection[int] = (), limit: int | None = None
+) -> list[int]:
+    """Ids of targets with something to do now, oldest-due first."""
+    target_id, member_id, view = (
+        col(DeliveryTarget.id),
+        col(DeliveryTarget.member_id),
+        col(DeliveryTarget.view),
+    )
+    network_top = (
+        select(func.max(col(NetworkView.date_added_us)))
+        .where(col(NetworkView.member_id) == member_id)
+        .scalar_subquery()
+    )
+    collection_top = (
+        select(col(StoreCollection.last_added_us))
+        .where(col(StoreCollection.alias) == view)
+        .scalar_subquery()
+    )
+    top = case((view == NETWORK_ALIAS, network_top), else_=collection_top)
+    leased = exists().where(
+        col(JobRow.name) == literal(LEASE_PREFIX) + cast(target_id, String),
+        col(JobRow.expires_us) > now_us,
+    )
+    next_attempt = col(DeliveryTarget.next_attempt_us)
+    query: Any = (
+        select(target_id)
+        .join(Member, col(Member.id) == member_id)
+        .where(
+            col(DeliveryTarget.state) == ACTIVE,
+            col(Member.active),
+            next_attempt <= now_us,
+            or_(
+                func.coalesce(top, 0) > col(DeliveryTarget.cursor_us),
+                col(DeliveryTarget.next_check_us) <= now_us,
+            ),
+            ~leased,
+        )
+        .order_by(next_attempt, target_id)
+    )
+    if exclude:
+        query = query.where(target_id.not_in(list(exclude)))
+    if limit is not None:
+        query = query.limit(limit)
+    return [int(i) for i in session.execute(query).scalars()]
+
+
+def has_due_target(session: Session) -> bool:
+    return bool(due_targets(session, now_us=now_micros(), limit=1))
+
+
+def delivery_backlog(session: Session) -> int:
+    return backlog(session)
+
+
+def options_from(settings: Settings) -> DeliveryOptions:
+    """The delivery settings, read once per run; the lease outlasts a batch's timeouts
+    (opening, posting and reading versions, plus following the status) several times."""
+    longest_batch = 4 * settings.delivery_timeout_seconds + settings.delivery_status_timeout_seconds
+    return DeliveryOptions(
+        batch_size=settings.delivery_batch_size,
+        backoff=Backoff(
+            first_s=settings.delivery_backoff_seconds,
+            max_s=settings.delivery_backoff_max_seconds,
+            max_attempts=settings.delivery_max_attempts,
+        ),
+        recheck_us=int(settings.delivery_interval_seconds * 1_000_000),
+        lease_us=int(max(60.0, 2 * longest_batch) * 1_000_000),
+        fernet=cipher(settings.home, settings.delivery_secret_key),
+    )
+
+
+def default_opener(settings: Settings) -> OpenSender:
+    return opener_by_kind(
+        {
+            TAXII: taxii_opener(
+                timeout_s=settings.delivery_timeout_seconds,
+                status_timeout_s=settings.delivery_status_timeout_seconds,
+            )
+        }
+    )
+
+
+def run_delivery(
+    *,
+    engine: Engine,
+    settings: Settings,
+    holder: str,
+    renew: Callable[[], bool],
+    stopping: Callable[[], bool],
+    open_sender: OpenSender | None = None,
+) -> None:
+    """Deliver to every due target until none is due (or the worker stops, or the job's
+    lease is lost); returns after the targets in flight have finished their batch."""
+    with session_scope(engine) as session:
+        if not due_targets(session, now_us=now_micros(), limit=1):
+            return  # the interval's run with nothing due: no pool, no key file read
+    options = options_from(settings)
+    opener = open_sender or default_opener(settings)
+    concurrency = settings.delivery_concurrency
+    running: dict[int, Future[None]] = {}
+    lost = False
+
+    def halted() -> bool:
+        return lost or stopping()
+
+    renewed_us = now_micros()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="delivery") as pool:
+        while not halted():
+            for target_id, future in list(running.items()):
+                if future.done():
+                    del running[target_id]
+                    if future.exception() is not None:
+                        log.error("delivery to target %d: %s", target_id, future.exception())
+            free = concurrency - len(running)
+            due: list[int] = []
+            if free > 0:
+                with session_scope(engine) as session:
+                    due = due_targets(session, now_us=now_micros(), exclude=running, limit=free)
+            for target_id in due:
+                running[target_id] = pool.submit(
+                    deliver_target,
+                    engine,
+                    target_id,
+                    options=options,
+                    holder=holder,
+                    open_sender=opener,
+                    stopping=halted,
+                )
+            if not running:
+                return
+            if now_micros() - renewed_us > RENEW_SECONDS * 1_000_000:
+                lost = not renew()
+                renewed_us = now_micros()
+            wait(list(running.values()), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
