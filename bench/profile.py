@@ -36,10 +36,16 @@ from bench.network import SUBMISSIONS
 from bench.report import table
 from bench.served import Served, children, command_line, served_hub
 from bench.served_ingest import Envelopes, fill_known
-from bench.stacks import by_role, parse_raw, summary
+from bench.stacks import by_role, parse_raw, summary, within
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODES = {"active": [], "gil": ["--gil"], "idle": ["--idle"]}
+FOCUS = {
+    "api: inside the ingest request": ("api (serve)", "add_objects (cityshield/store/ingest.py)"),
+    "worker: inside a publication": ("worker", "publish_pending (cityshield/dedup/service.py)"),
+}
+"""One piece of work per process, by a frame every one of its stacks holds (names of today's
+src/: a renamed function leaves its section empty, not the run broken)."""
 
 
 def py_spy() -> str:
@@ -86,10 +92,27 @@ def record(served: Served, mode: str, out: Path, rate: int, work: Any) -> dict[s
     return {"work": result, "py_spy": said.strip().splitlines()[-3:]}
 
 
+def analyse(raw: Path, role_of: dict[int, str]) -> dict[str, Any]:
+    """Per process, and for each piece of work of :data:`FOCUS`, from one raw file."""
+    stacks = parse_raw(raw.read_text().splitlines())
+
+    def role(pid: int) -> str:
+        return role_of.get(pid, f"pid {pid}")
+
+    def inside(wanted: str, frame: str) -> Any:
+        return lambda stack: role(stack.pid) == wanted and frame in stack.frames
+
+    return {
+        "processes": summary(by_role(stacks, role)),
+        "within": {name: within(stacks, inside(*focus)) for name, focus in FOCUS.items()},
+    }
+
+
 def profile(
     *, backend: str, envelopes: int, known: int, rate: int, modes: list[str], workdir: Path
 ) -> dict[str, Any]:
     rng = random.Random(4242)
+    RESULTS.mkdir(exist_ok=True)
     results: dict[str, Any] = {"backend": backend, "envelopes": envelopes, "known_iocs": known}
     with (
         databases(backend, workdir) as (new_db, _),
@@ -116,11 +139,9 @@ def profile(
                     waited = wait_published(hub, 600)
                     return {"ingest": done.as_dict(), "published_after_s": waited}
 
-                out = workdir / f"{mode}.txt"
+                out = RESULTS / f"profile-{mode}.txt"  # the raw stacks, kept
                 recorded = record(served, mode, out, rate, work)
-                stacks = parse_raw(out.read_text().splitlines())
-                profiles = by_role(stacks, lambda pid: role_of.get(pid, f"pid {pid}"))
-                results[mode] = {**recorded, "processes": summary(profiles)}
+                results[mode] = {**recorded, **analyse(out, role_of)}
                 print(f"  {mode}: {recorded['work']['ingest']['objects_per_s']:,} objects/s")
     return results
 
@@ -136,6 +157,11 @@ def render(results: dict[str, Any]) -> str:
             continue
         ingest = results[mode]["work"]["ingest"]
         parts.append(f"\n== mode {mode}: ingest {ingest['objects_per_s']:,} objects/s ==")
+        for name, figures in results[mode]["within"].items():
+            rows = [[r["function"], f"{r['share']:.1%}"] for r in figures["total_cityshield"]]
+            if rows:
+                heading = f"{name}, {mode}: total time of {figures['samples']:,} samples"
+                parts.append(table(heading, ["function", "share"], rows))
         for role, figures in results[mode]["processes"].items():
             for kind, title in (
                 ("own", "own time (innermost Python frame)"),

@@ -117,6 +117,22 @@ def by_role(stacks: list[Stack], role_of: Callable[[int], str]) -> dict[str, Pro
     return profiles
 
 
+def within(stacks: list[Stack], keep: Callable[[Stack], bool], n: int = 15) -> dict[str, Any]:
+    """Total shares of cityshield's functions among the stacks ``keep`` selects (e.g. the
+    API's samples inside the ingest handler): how one piece of work divides its time."""
+    profile = Profile()
+    for stack in stacks:
+        if keep(stack):
+            profile.add(stack)
+    return {
+        "samples": profile.samples,
+        "total_cityshield": profile.top(
+            profile.total, n, lambda name: package(name) == "cityshield"
+        ),
+        "own": profile.top(profile.own, n),
+    }
+
+
 def summary(profiles: dict[str, Profile], n: int = 15) -> dict[str, Any]:
     """Per role: samples, top functions by own share, top cityshield functions by total
     share, and own time by package."""

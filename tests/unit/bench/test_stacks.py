@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.stacks import by_role, package, parse_raw, summary
+from bench.stacks import by_role, package, parse_raw, summary, within
 
 RAW = [
     'process 10:"python serve";<module> (cli.py:3);handle (cityshield/taxii/api.py:20);'
@@ -56,3 +56,10 @@ def test_a_command_line_with_semicolons_stays_one_process_frame() -> None:
     (stack,) = parse_raw([line])
     assert stack.pid == 13
     assert stack.frames == ("work (w.py)",)
+
+
+def test_within_divides_one_piece_of_work() -> None:
+    stacks = parse_raw(RAW)
+    inside = within(stacks, lambda s: "handle (cityshield/taxii/api.py)" in s.frames)
+    assert inside["samples"] == 8
+    assert inside["own"][0]["share"] == 0.75
