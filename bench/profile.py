@@ -54,12 +54,19 @@ def py_spy() -> str:
 
 
 def roles(served: Served) -> dict[int, str]:
-    """pid -> role of every process of the served tree."""
+    """pid -> role of every process of the served tree: the API (serve itself), the worker,
+    and the verification pool's processes (forked by a forkserver child of serve)."""
     found = {served.pid: "api (serve)"}
     for pid in children(served.pid):
-        found[pid] = "worker" if " worker" in command_line(pid) else "verification pool"
+        line = command_line(pid)
+        if " worker" in line:
+            found[pid] = "worker"
+        elif "resource_tracker" in line:
+            found[pid] = "resource tracker"
+        else:
+            found[pid] = "forkserver"
         for grandchild in children(pid):
-            found[grandchild] = f"{found[pid]} child"
+            found[grandchild] = "verification pool"
     return found
 
 
@@ -163,6 +170,8 @@ def render(results: dict[str, Any]) -> str:
                 heading = f"{name}, {mode}: total time of {figures['samples']:,} samples"
                 parts.append(table(heading, ["function", "share"], rows))
         for role, figures in results[mode]["processes"].items():
+            if role in ("forkserver", "resource tracker"):  # idle helpers: in the JSON only
+                continue
             for kind, title in (
                 ("own", "own time (innermost Python frame)"),
                 ("total_cityshield", "cityshield functions, total (inclusive) time"),

@@ -110,6 +110,11 @@ def lag_table(result: dict[str, Any]) -> str:
     return table(title, ["figure", "measured", "detail"], rows)
 
 
+def _views(row: dict[str, Any]) -> str:
+    views = row.get("published", {}).get("views")
+    return "n/a" if views is None else f"{views:,}"
+
+
 def reads_table(result: dict[str, Any], backend: str) -> str:
     """Section 2: reads by store size."""
     rows = []
@@ -119,7 +124,7 @@ def reads_table(result: dict[str, Any], backend: str) -> str:
             [
                 f"{row['size']:,}",
                 num(row["fill"]["objects_per_s"]),
-                seconds(row["worker_caught_up_s"], 1),
+                f"{seconds(row['worker_caught_up_s'], 1)} ({_views(row)})",
                 num(row["submissions_member"]["objects_per_s"]),
                 num(row["submissions_admin"]["objects_per_s"]),
                 "n/a" if row["filtered_ratio"] is None else f"{row['filtered_ratio']:.0%}",
@@ -132,7 +137,7 @@ def reads_table(result: dict[str, Any], backend: str) -> str:
     headers = [
         "stored reports",
         "fill/s",
-        "worker caught up s",
+        "worker caught up s (views)",
         "subm. member/s",
         "subm. admin/s",
         "member/admin",

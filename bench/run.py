@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bench import ceilings, load, memory
+from bench import ceilings, load, memory, opentaxii
 from bench.hubs import databases
 from bench.report import print_report
 from bench.served_ingest import served_ingest
@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_start": round(os.getloadavg()[0], 2),
         "backends": {},
         "load": {},
+        "notes": [] if args.no_peers or "ingest" not in wanted else [opentaxii.NOTE],
     }
     started = time.perf_counter()
     try:

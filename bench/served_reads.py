@@ -23,11 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bench.hubs import network_context, objects_url, wait_published
 from bench.measure import Read, client, median_read, paged_read
 from bench.network import NETWORK, READER, SUBMISSIONS, Reporter, add_cities, load_policy
 from bench.served import Served, initialised_hub, serving
-from tests.utils.server import TestMember
+from cityshield.db import session_scope
+from cityshield.dedup.models import NetworkIOC, NetworkView
+from tests.utils.server import Hub, TestMember
 
 
 def _reads(count: int, readers: dict[str, tuple[Any, str]], deadline_s: float) -> dict[str, Any]:
@@ -45,6 +49,7 @@ def _row(
     size: int,
     fill: dict[str, Any],
     caught_up: float | None,
+    published: dict[str, int],
     first_submissions: Read,
     first_network: Read,
     reads: dict[str, Any],
@@ -55,6 +60,7 @@ def _row(
         "size": size,
         "fill": fill,
         "worker_caught_up_s": None if caught_up is None else round(caught_up, 2),
+        "published": published,
         "after_bulk_load": {
             "submissions_member": first_submissions.as_dict(),
             "network_member": first_network.as_dict(),
@@ -69,6 +75,17 @@ def _row(
     }
 
 
+def published_counts(hub: Hub) -> dict[str, int]:
+    """What the worker has published: network IOCs and members' views (rows)."""
+    with session_scope(hub.engine) as session:
+        return {
+            "network_iocs": session.execute(
+                select(func.count()).select_from(NetworkIOC)
+            ).scalar_one(),
+            "views": session.execute(select(func.count()).select_from(NetworkView)).scalar_one(),
+        }
+
+
 def _measure(
     served: Served,
     readers: dict[str, TestMember],
@@ -76,7 +93,7 @@ def _measure(
     runs: int,
     read_deadline_s: float,
     publish_timeout_s: float,
-) -> tuple[float | None, Read, Read, dict[str, Any]]:
+) -> tuple[float | None, dict[str, int], Read, Read, dict[str, Any]]:
     """Right after serve started on a bulk-loaded store: the first read of ``submissions``
     (while the worker publishes the backlog), the wait for the worker, the first read of
     ``network``, then the alternating reads."""
@@ -91,6 +108,7 @@ def _measure(
         first_submissions = paged_read(as_member, submissions, deadline_s=read_deadline_s)
         waited = wait_published(hub, publish_timeout_s)
         caught_up = time.perf_counter() - began if waited is not None else None
+        published = published_counts(hub)
         first_network = paged_read(as_member, network, deadline_s=read_deadline_s)
         reads = _reads(
             runs,
@@ -101,7 +119,7 @@ def _measure(
             },
             read_deadline_s,
         )
-    return caught_up, first_submissions, first_network, reads
+    return caught_up, published, first_submissions, first_network, reads
 
 
 def served_reads(
