@@ -270,3 +270,25 @@ def print_report(results: dict[str, Any]) -> None:
         f"{results['load_average_start']} at start, {results.get('load_average_end')} at end "
         f"(other work on this machine skews every figure)"
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.report [FILE]``: print a results file again (default: the last
+    run's), targets included, even if the run was cut short."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from bench.targets import targets
+
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0]) if args else Path(__file__).resolve().parent / "results" / "latest.json"
+    results = json.loads(path.read_text())
+    results.setdefault("seconds", 0.0)
+    results["targets"] = targets(results.get("backends", {}))
+    print_report(results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
