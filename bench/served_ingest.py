@@ -205,9 +205,7 @@ def served_ingest(
         known_wait = wait_published(hub, PUBLISH_TIMEOUT_S)
         phases.mark("known_published")
         made = Envelopes(poster, reporter.identity_id, pool, overlap, rng)
-        targets: dict[str, tuple[str, tuple[str, str]] | str] = {
-            "plain": (objects_url(hub, plain), (poster.name, poster.token))
-        }
+        targets: Targets = {"plain": (objects_url(hub, plain), (poster.name, poster.token))}
         if peers:
             targets.update(_peers(stack, workdir))
         phases.mark("peers_start")
