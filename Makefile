@@ -37,6 +37,8 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+## Benchmark the hub as served (cityshield serve: API + worker) beside medallion and OpenTAXII,
+## on SQLite then PostgreSQL (bench/README.md); `python -m bench.profile` for a py-spy profile.
 bench: install system-deps
 	$(BIN)/python -m bench.run
 

@@ -79,6 +79,7 @@ def _migrated(url: str, count: int) -> tuple[list[str], list[dict[str, Any]]]:
 def sqlite_insert(workdir: Path, count: int) -> dict[str, Any]:
     """Raw sqlite3 executemany into the hub's schema, one transaction, the hub's pragmas."""
     path = workdir / "ceiling.db"
+    path.unlink(missing_ok=True)
     columns, rows = _migrated(f"sqlite:///{path}", count)
     conn = sqlite3.connect(path)
     for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
@@ -189,3 +190,23 @@ def signature_work(count: int, rounds: int = 3) -> dict[str, Any]:
         "cores": cores,
         "both_cores_objects_per_s": round(cores / (1 / verify_s + 1 / fast_s)),
     }
+
+
+def measure(
+    backend: str,
+    new_db: Callable[[], str],
+    workdir: Path,
+    *,
+    rows: int,
+    rounds: int,
+    signature_objects: int,
+) -> dict[str, Any]:
+    """Every ceiling of this machine for the chosen backend, in one section."""
+    result = {
+        "sqlite_insert": sqlite_insert(workdir, rows),
+        "page": page_serving(workdir, rounds),
+        "signatures": signature_work(signature_objects),
+    }
+    if backend == "postgres":
+        result["postgres_insert"] = postgres_insert(new_db(), rows)
+    return result

@@ -1,21 +1,19 @@
-"""Hubs under test: fresh databases, a hub server in a child process, and in-process access
-to the same database for filling stores and publishing the network view."""
+"""Fresh databases for the hubs under test, and in-process access to a served hub's database
+for what is set-up rather than measurement: filling stores through the hub's own ingest
+path, and asking whether the worker has caught up."""
 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
-from bench.servers import child_server
-from bench.stix import signed_indicators
-from cityshield.config import Settings
-from cityshield.db import is_postgres, make_engine, session_scope
+from cityshield.db import session_scope
 from cityshield.dedup.hub_context import HubContext
+from cityshield.dedup.service import has_pending_publication
 from cityshield.flows.ingest import add_objects
 from cityshield.hub.service import load_hub_context
 from cityshield.members.service import caller_for_token
@@ -43,45 +41,13 @@ def databases(backend: str, workdir: Path) -> Iterator[tuple[Callable[[], str], 
         server.stop()
 
 
-@contextmanager
-def running_hub(backend: str, url: str) -> Iterator[Hub]:
-    """The hub in a child process (via tests.utils.server.start_hub) plus our own engine.
-
-    ``hub.settings.home`` is the child's data directory, so :func:`network_context` loads
-    the same hub key the server signs with.
-    """
-    with hub_process(backend, url) as (hub, _pid):
-        yield hub
-
-
-@contextmanager
-def hub_process(backend: str, url: str) -> Iterator[tuple[Hub, int]]:
-    """:func:`running_hub` and the pid of the server's process (whose memory
-    ``bench.memory`` reads in /proc)."""
-    with child_server("hub", backend, url) as server:
-        engine = make_engine(url)
-        settings = Settings(home=Path(server["home"]), database_url=url, environment="test")
-        try:
-            yield Hub(backend, settings, engine, server["base_url"]), int(server["pid"])
-        finally:
-            engine.dispose()
-
-
-def settle(hub: Hub) -> None:
-    """After a bulk fill: on PostgreSQL, refresh the planner's statistics, as autovacuum
-    would within a minute. Measured right after a fill without them, the planner takes the
-    tables for nearly empty and scans a whole collection per envelope."""
-    if is_postgres(hub.engine):
-        with hub.engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
-
-
 def objects_url(hub: Hub, collection_id: str) -> str:
     return f"{hub.api_root}collections/{collection_id}/objects/"
 
 
 def network_context(hub: Hub) -> HubContext:
-    """What the server's publish loop uses (hub identity and key, allowlist, lifetimes)."""
+    """What the worker's publication job uses (hub identity and key, allowlist, lifetimes):
+    in-process ingest needs it to feed dedup exactly as the API does."""
     with session_scope(hub.engine) as session:
         return load_hub_context(session, hub.settings)
 
@@ -94,7 +60,8 @@ def store(
     network: HubContext | None = None,
 ) -> None:
     """Store signed objects in-process through the hub's one ingest path (signatures
-    verified, audiences written; with ``network``, ``submissions`` feeds dedup)."""
+    verified, audiences written; with ``network``, ``submissions`` feeds dedup and queues
+    the IOCs for the served worker, exactly as a POST does)."""
     with session_scope(hub.engine) as session:
         caller = caller_for_token(session, token=member.token, name=member.name)
         assert caller is not None
@@ -105,7 +72,13 @@ def store(
         assert status.failure_count == 0, status.details[:300]
 
 
-def fill(hub: Hub, member: TestMember, collection_id: str, count: int, batch: int = 5_000) -> None:
-    """Store ``count`` more signed indicators through the hub's ingest path, in batches."""
-    for start in range(0, count, batch):
-        store(hub, member, collection_id, signed_indicators(member, min(batch, count - start)))
+def wait_published(hub: Hub, timeout_s: float) -> float | None:
+    """Until the served worker has published every queued IOC and built every pending view
+    (its publication job's own "has work" probe says no); seconds waited, None on timeout."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout_s:
+        with session_scope(hub.engine) as session:
+            if not has_pending_publication(session):
+                return time.perf_counter() - start
+        time.sleep(0.05)
+    return None

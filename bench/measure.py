@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,23 +24,20 @@ def client(auth: tuple[str, str]) -> httpx.Client:
 
 @dataclass
 class Ingest:
-    """Envelopes after the first (steady state); the first one is timed on its own."""
+    """Envelopes POSTed one after another, each timed (``envelope_s``)."""
 
     objects: int
     seconds: float
     failures: int
-    first_envelope_s: float
-    envelope_s: list[float] = field(default_factory=list)  # each timed POST, if recorded
+    envelope_s: list[float] = field(default_factory=list)
+    error: str | None = None
 
     @property
     def rate(self) -> float:
         return self.objects / self.seconds if self.seconds else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        figures = {**asdict(self), "objects_per_s": round(self.rate)}
-        if not self.envelope_s:
-            del figures["envelope_s"]
-        return figures
+        return {**asdict(self), "objects_per_s": round(self.rate)}
 
 
 @dataclass
@@ -50,10 +49,13 @@ class Read:
     seconds: float
     first_page_s: float | None
     timed_out: bool = False
+    slowest_page_s: float = 0.0
+    error: str | None = None
 
     @property
     def rate(self) -> float:
-        return self.objects / self.seconds if self.seconds and not self.timed_out else 0.0
+        """Objects/s; for a read cut short by its deadline, over what came back in time."""
+        return self.objects / self.seconds if self.seconds else 0.0
 
     @property
     def page_ms(self) -> float:
@@ -74,52 +76,44 @@ def quiet_client_gc() -> None:
     gc.freeze()
 
 
-def ingest(http: httpx.Client, url: str, bodies: list[bytes]) -> Ingest:
-    """POST pre-serialised envelopes one after another; counts accepted objects.
+def ingest(
+    http: httpx.Client,
+    url: str,
+    bodies: list[bytes],
+    *,
+    answered: Callable[[int, float], None] | None = None,
+) -> Ingest:
+    """POST pre-serialised envelopes one after another, each timed; counts accepted objects.
 
-    The first envelope after a server starts pays one-off costs (worker pools, caches),
-    so it is reported separately and the rate is over the rest.
+    ``answered(i, t)`` is told when envelope ``i``'s answer arrived (``perf_counter``), for
+    the network lag. An HTTP error ends the run with what was measured so far (a peer that
+    fails is reported, not fatal).
     """
     quiet_client_gc()
-    accepted = failures = 0
-    first_s = 0.0
-    start = time.perf_counter()
+    done = Ingest(0, 0.0, 0)
     for i, body in enumerate(bodies):
-        response = http.post(url, content=body, headers={"Content-Type": TAXII})
-        response.raise_for_status()
-        status = orjson.loads(response.content)
-        failures += status.get("failure_count", 0)
-        if i == 0 and len(bodies) > 1:
-            first_s = time.perf_counter() - start
-            start = time.perf_counter()
-        else:
-            accepted += status["success_count"]
-    return Ingest(accepted, time.perf_counter() - start, failures, first_s)
-
-
-def ingest_interleaved(
-    http: httpx.Client, targets: dict[str, tuple[str, list[bytes]]]
-) -> dict[str, Ingest]:
-    """POST envelopes round-robin to several collections (one to each in turn), timing each
-    POST; per-collection totals. Alternating means a change in machine load during the run
-    weighs on every collection alike, so their rates can be compared."""
-    quiet_client_gc()
-    totals = {name: Ingest(0, 0.0, 0, 0.0) for name in targets}
-    rounds = max(len(bodies) for _, bodies in targets.values())
-    for i in range(rounds):
-        for name, (url, bodies) in targets.items():
-            if i >= len(bodies):
-                continue
-            start = time.perf_counter()
-            response = http.post(url, content=bodies[i], headers={"Content-Type": TAXII})
+        start = time.perf_counter()
+        try:
+            response = http.post(url, content=body, headers={"Content-Type": TAXII})
             response.raise_for_status()
-            status = orjson.loads(response.content)
-            took = time.perf_counter() - start
-            totals[name].seconds += took
-            totals[name].envelope_s.append(round(took, 5))
-            totals[name].objects += status["success_count"]
-            totals[name].failures += status.get("failure_count", 0)
-    return totals
+        except httpx.HTTPError as exc:
+            done.error = _describe(exc)
+            break
+        now = time.perf_counter()
+        if answered is not None:
+            answered(i, now)
+        status = orjson.loads(response.content)
+        done.seconds += now - start
+        done.envelope_s.append(round(now - start, 5))
+        done.objects += status.get("success_count", 0)
+        done.failures += status.get("failure_count", 0)
+    return done
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code}"
+    return type(exc).__name__
 
 
 def paged_read(
@@ -127,7 +121,7 @@ def paged_read(
     url: str,
     *,
     params: dict[str, str] | None = None,
-    max_pages: int = 10**6,
+    max_pages: int = 10**7,
     deadline_s: float = 600.0,
 ) -> Read:
     """Read pages of PAGE objects following ``next`` (filters repeated, as TAXII asks).
@@ -138,23 +132,55 @@ def paged_read(
     quiet_client_gc()
     objects = pages = 0
     first: float | None = None
+    slowest = 0.0
     token: str | None = None
     start = time.perf_counter()
     while pages < max_pages:
-        remaining = deadline_s - (time.perf_counter() - start)
+        began = time.perf_counter()
+        remaining = deadline_s - (began - start)
         query = {**(params or {}), "limit": str(PAGE), **({"next": token} if token else {})}
         try:
             if remaining <= 0:
                 raise httpx.ReadTimeout("deadline")
             response = http.get(url, params=query, timeout=remaining)
+            response.raise_for_status()
         except httpx.TimeoutException:
-            return Read(objects, pages, time.perf_counter() - start, first, timed_out=True)
-        response.raise_for_status()
+            return Read(objects, pages, time.perf_counter() - start, first, True, slowest)
+        except httpx.HTTPError as exc:
+            elapsed = time.perf_counter() - start
+            return Read(objects, pages, elapsed, first, False, slowest, _describe(exc))
         envelope = orjson.loads(response.content)
+        now = time.perf_counter()
+        slowest = max(slowest, now - began)
         pages += 1
         objects += len(envelope.get("objects", []))
-        first = first if first is not None else time.perf_counter() - start
+        first = first if first is not None else now - start
         token = envelope.get("next")
         if not envelope.get("more") or not token:
             break
-    return Read(objects, pages, time.perf_counter() - start, first)
+    return Read(objects, pages, time.perf_counter() - start, first, False, slowest)
+
+
+def median_read(runs: list[Read]) -> Read:
+    return sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
+
+
+def spread(values: list[float]) -> dict[str, float | None]:
+    """Median, lowest and highest of per-run figures (the printed ``median (min-max)``)."""
+    if not values:
+        return {"median": None, "min": None, "max": None}
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+class Phases:
+    """Wall time of a section's successive phases (set-up included), for the JSON: where a
+    long run spent its time."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self._last, 1)
+        self._last = now

@@ -2,12 +2,13 @@
 
 A POST's body is held while it is read and parsed, and every object of it becomes Python
 dicts and then stored strings, so what one large envelope costs the server in memory is a
-property of the hub, not of the machine. Measured on the server's own process (the
-benchmark's child, ``/proc/PID/status``): the high-water mark ``VmHWM`` is reset before each
+property of the hub, not of the machine. Measured on the API process of ``cityshield serve``
+(``/proc/PID/status``; with one API process, the default, it is the serve process itself):
+the high-water mark ``VmHWM`` is reset before each
 POST (``echo 5 > /proc/PID/clear_refs``), then compared with ``VmRSS`` just before the
 POST (**peak per MB**) and ``VmRSS`` a second after the answer came back (**kept per
-MB**: memory the process did not give back). The signature-verification workers are separate
-processes and are not counted.
+MB**: memory the process did not give back). The signature-verification workers and the
+background worker are separate processes and are not counted.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 
 import orjson
 
-from bench.hubs import hub_process, objects_url
+from bench.hubs import objects_url
 from bench.measure import client
+from bench.served import served_hub
 from bench.stix import fresh_ioc, report
 from tests.utils.server import TAXII, TestMember
 
@@ -58,11 +60,14 @@ def envelope_of(member: TestMember, size_bytes: int) -> bytes:
     return body
 
 
-def posted_memory(backend: str, url: str, *, sizes_mib: tuple[int, ...]) -> dict[str, Any]:
+def posted_memory(
+    backend: str, url: str, workdir: Path, *, sizes_mib: tuple[int, ...]
+) -> dict[str, Any]:
     """POST one envelope of each size twice (the second shows whether the first one's
     memory is reused) and record the server's peak and kept memory per MB posted."""
     posts: list[dict[str, Any]] = []
-    with hub_process(backend, url) as (hub, pid):
+    with served_hub(backend, url, workdir=workdir) as served:
+        hub, pid = served.hub, served.pid
         member = hub.member()
         collection = hub.collection()
         target = objects_url(hub, collection)
@@ -117,5 +122,8 @@ def memory_table(result: dict[str, Any]) -> str:
     ]
     note = "" if result.get("peak_reset", True) else " (VmHWM could not be reset: peaks overstated)"
     headers = ["POST", "status", "RSS MB", "peak MB", "after MB", "peak/MB", "kept/MB"]
-    title = f"6. peak memory per MB posted: the hub's process, signed realistic reports{note}"
+    title = (
+        "4. peak memory per MB posted: the API process of cityshield serve, signed realistic "
+        f"reports{note}"
+    )
     return table(title, headers, rows)

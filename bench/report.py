@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.goals import DEDUP_OVERHEAD_TARGET, FILTERED_READ_TARGET, INGEST_TARGET
 from bench.memory import memory_table
+
+PEERS = {
+    "medallion": "medallion 3.0.0 (memory backend, its own server)",
+    "opentaxii": "OpenTAXII 0.9.3 (TAXII 2.1, SQLite, gunicorn)",
+}
 
 
 def table(title: str, headers: list[str], rows: list[list[str]]) -> str:
@@ -21,121 +25,145 @@ def table(title: str, headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join([f"\n{title}", rule, line(headers), rule, *map(line, rows), rule])
 
 
-def num(value: float) -> str:
-    return f"{value:,.0f}"
+def num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
 
 
-def _ingest_rate(ingest: dict[str, Any]) -> str:
-    """Objects/s of accepted objects; refusals would mean the benchmark's input is wrong."""
-    refused = f" ({ingest['failures']:,} refused)" if ingest.get("failures") else ""
-    return ingest.get("error") or num(ingest["objects_per_s"]) + refused
+def seconds(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _read_rate(read: dict[str, Any]) -> str:
-    return "timeout" if read["timed_out"] else num(read["objects_per_s"])
-
-
-def _ratio(ours: float, theirs: float, timed_out: bool = False) -> str:
-    if timed_out or not theirs:
+def _runs(spread: dict[str, float | None]) -> str:
+    if spread["median"] is None:
         return "n/a"
-    return f"{ours / theirs:,.1f}x"
+    return f"{num(spread['median'])} ({num(spread['min'])}-{num(spread['max'])})"
 
 
-def _time_ratio(ours: float, theirs: float | None) -> str:
-    if not theirs:
-        return "n/a"
-    return f"{ours / theirs:.4f} ({theirs / ours:,.0f}x faster)"
+def _ingest_cells(figures: dict[str, Any]) -> list[str]:
+    refused = f" ({figures['failures']:,} refused)" if figures.get("failures") else ""
+    error = f" [{figures['error']}]" if figures.get("error") else ""
+    return [num(figures["objects_per_s"]) + refused + error, _runs(figures["runs_objects_per_s"])]
 
 
-def compare_table(result: dict[str, Any]) -> str:
-    cs, md = result["cityshield"], result["medallion"]
-    cs_read, md_read = cs["read"], md["read"]
-    first = md_read["first_page_s"]
-    md_first = "timeout" if first is None else f"{first:.3f}"
-    md_total = f"{md_read['seconds']:.2f}" + (" (timeout)" if md_read["timed_out"] else "")
+def _read_cells(read: dict[str, Any] | None) -> list[str]:
+    if read is None:
+        return ["", ""]
+    late = " (deadline)" if read["timed_out"] else ""
+    error = f" [{read['error']}]" if read.get("error") else ""
+    detail = f"{read['objects']:,} objects, {read['seconds']:.1f} s{late}{error}"
+    return [num(read["objects_per_s"]), detail]
+
+
+def ingest_table(result: dict[str, Any], backend: str) -> str:
+    """Section 1: every server's ingest and read, one row each."""
+    ingest, reads = result["ingest"], result["reads"]
+    names = {
+        "submissions": f"cityshield serve ({backend}): 'submissions', feeds the network",
+        "plain": f"cityshield serve ({backend}): a plain writable collection",
+        **PEERS,
+    }
     rows = [
+        [label, *_ingest_cells(ingest[name]), *_read_cells(reads.get(name))]
+        for name, label in names.items()
+        if name in ingest
+    ]
+    rows += [[PEERS[name], why, "", "", ""] for name, why in result["unavailable"].items()]
+    title = (
+        f"1. signed ingest as served, {result['runs']} runs x {result['envelopes_per_run']} "
+        f"envelopes of {result['envelope_objects']} realistic reports ({result['overlap']:.0%} "
+        f"repeating {result['known_iocs']:,} known IOCs), servers alternating run by run; "
+        "then one paged read of each collection, limit=1000"
+    )
+    headers = ["server", "ingest/s", "per run: median (min-max)", "read/s", "read"]
+    return table(title, headers, rows)
+
+
+def lag_table(result: dict[str, Any]) -> str:
+    """Section 1, continued: network lag per run and the dedup overhead."""
+    lag = result["lag"]
+    rows = []
+    for i, run in enumerate(result["lag"]["runs"], 1):
+        known = [v for v in run["lag_s"] if v is not None]
+        rows.append(
+            [
+                f"run {i}: lag per envelope, min / max (s)",
+                f"{seconds(min(known, default=None))} / {seconds(max(known, default=None))}",
+                f"last POST's 202 -> all visible: {seconds(run['after_last_post_s'])} s, "
+                f"{run['polls']:,} polls",
+            ]
+        )
+    missing = f", {lag['not_seen']} never seen" if lag["not_seen"] else ""
+    rows += [
         [
-            "ingest, 500-object envelopes, after the first (objects/s)",
-            _ingest_rate(cs["ingest"]),
-            _ingest_rate(md["ingest"]),
-            _ratio(cs["ingest"]["objects_per_s"], md["ingest"]["objects_per_s"]),
+            "network lag over all envelopes, p50 / p95 / max (s)",
+            f"{seconds(lag['p50_s'])} / {seconds(lag['p95_s'])} / {seconds(lag['max_s'])}",
+            f"{lag['envelopes']} envelopes{missing}",
         ],
         [
-            "  the same into 'submissions' (feeds the network view)",
-            _ingest_rate(cs["submissions"]),
-            "",
-            "",
-        ],
-        [
-            "first envelope after start (s)",
-            f"{cs['ingest']['first_envelope_s']:.3f}",
-            f"{md['ingest']['first_envelope_s']:.3f}",
-            "",
-        ],
-        [
-            "paged read, limit=1000 (objects/s)",
-            num(cs_read["objects_per_s"]),
-            _read_rate(md_read),
-            _ratio(cs_read["objects_per_s"], md_read["objects_per_s"], md_read["timed_out"]),
-        ],
-        [
-            "time to first page (s)",
-            f"{cs_read['first_page_s']:.3f}",
-            md_first,
-            _time_ratio(cs_read["first_page_s"], first),
-        ],
-        [
-            "whole read (s, objects)",
-            f"{cs_read['seconds']:.2f}, {cs_read['objects']:,}",
-            f"{md_total}, {md_read['objects']:,}",
-            "",
+            "dedup overhead: plain rate / 'submissions' rate - 1",
+            "n/a" if result["dedup_overhead"] is None else f"{result['dedup_overhead']:.1%}",
+            f"{result['known_iocs']:,} known IOCs, published in "
+            f"{seconds(result['known_published_s'])} s after their fill",
         ],
     ]
-    title = f"1. cityshield vs medallion 3.0.0 (memory backend), {result['objects']:,} objects"
-    return table(title, ["metric", "cityshield", "medallion", "cityshield/medallion"], rows)
+    title = "1b. network lag (202 -> every countable report in the poster's network view)"
+    return table(title, ["figure", "measured", "detail"], rows)
 
 
-def sizes_table(sizes: list[dict[str, Any]], backend: str) -> str:
+def _views(row: dict[str, Any]) -> str:
+    views = row.get("published", {}).get("views")
+    return "n/a" if views is None else f"{views:,}"
+
+
+def reads_table(result: dict[str, Any], backend: str) -> str:
+    """Section 2: reads by store size."""
     rows = []
-    for row in sizes:
-        windows = row["windows"]
+    for row in result["sizes"]:
+        after = row["after_bulk_load"]
         rows.append(
             [
                 f"{row['size']:,}",
-                f"{row['fill_s']:.1f}",
-                num(row["fill_objects_per_s"] or 0),
-                *(num(windows[name]["objects_per_s"]) for name in ("start", "middle", "end")),
-                str(windows["end"]["pages"]),
-                num(row["read"]["objects_per_s"]),
-                f"{row['read']['ms_per_page']:.2f}",
-                _ingest_rate(row["ingest"]),
+                num(row["fill"]["objects_per_s"]),
+                f"{seconds(row['worker_caught_up_s'], 1)} ({_views(row)})",
+                num(row["submissions_member"]["objects_per_s"]),
+                num(row["submissions_admin"]["objects_per_s"]),
+                "n/a" if row["filtered_ratio"] is None else f"{row['filtered_ratio']:.0%}",
+                f"{num(row['network_member']['objects_per_s'])} "
+                f"({row['network_member']['objects']:,})",
+                f"{row['submissions_member']['ms_per_page']:.1f}",
+                f"{after['slowest_page_ms']:.0f}",
             ]
         )
     headers = [
-        "stored objects",
-        "fill s",
+        "stored reports",
         "fill/s",
-        "read start/s",
-        "middle/s",
-        "end/s",
-        "pages/window",
-        "read all/s",
+        "worker caught up s (views)",
+        "subm. member/s",
+        "subm. admin/s",
+        "member/admin",
+        "network member/s (objects)",
         "ms/page",
-        "ingest/s",
+        "slowest page after load ms",
     ]
-    return table(f"2. cityshield by store size ({backend}), pages of 1000", headers, rows)
+    title = (
+        f"2. paged reads as served ({backend}), limit=1000 following next, as member "
+        f"{result['reader']} ({result['members']} cities under a policy) and as the admin; "
+        "median of the runs"
+    )
+    return table(title, headers, rows)
 
 
 def _share(label: str, hub: float, ceiling: float) -> str:
-    return f"{label} {hub / ceiling:.0%}" if hub else ""
+    return f"{label} {hub / ceiling:.0%}" if hub and ceiling else ""
 
 
-def ceilings_table(results: dict[str, Any]) -> str:
-    ceilings = results["ceilings"]
-    sizes = results.get("sizes", [])
-    best_ingest = max((row["ingest"]["objects_per_s"] for row in sizes), default=0)
-    best_read = max((row["read"]["objects_per_s"] for row in sizes), default=0)
-    sqlite, page = ceilings["sqlite_insert"], ceilings["page"]
+def ceilings_table(sections: dict[str, Any]) -> str:
+    ceilings = sections["ceilings"]
+    ingest = sections.get("ingest", {}).get("ingest", {})
+    best_ingest = max((v["objects_per_s"] for v in ingest.values()), default=0)
+    sizes = sections.get("reads", {}).get("sizes", [])
+    best_read = max((r["submissions_admin"]["objects_per_s"] for r in sizes), default=0)
+    sqlite, page, raw = ceilings["sqlite_insert"], ceilings["page"], ceilings["signatures"]
     rows = [
         [
             f"sqlite3 executemany, {sqlite['rows']:,} equivalent rows, 1 transaction",
@@ -154,13 +182,9 @@ def ceilings_table(results: dict[str, Any]) -> str:
         )
     rows += [
         [
-            f"join 1000 pre-serialised objects ({page['page_bytes']:,} B)",
-            f"{page['join_ms']} ms",
-            "",
-        ],
-        [
-            "static page round trip through uvicorn + client parse",
-            f"{page['round_trip_ms']} ms",
+            f"join 1000 pre-serialised objects ({page['page_bytes']:,} B) + static page "
+            "round trip through uvicorn + client parse",
+            f"{page['join_ms']} + {page['round_trip_ms']} ms",
             "",
         ],
         [
@@ -168,164 +192,33 @@ def ceilings_table(results: dict[str, Any]) -> str:
             f"{num(page['objects_per_s'])} objects/s",
             _share("hub read best", best_read, page["objects_per_s"]),
         ],
-    ]
-    return table(
-        "3. this machine's ceilings (same run)", ["ceiling", "measured", "hub vs it"], rows
-    )
-
-
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
-def signed_table(signed: dict[str, Any]) -> str:
-    """Signed ingest, its raw ceilings, dedup overhead and publication (section 4)."""
-    raw, plain, dedup = signed["signature_ceilings"], signed["plain"], signed["submissions"]
-    overhead, publish = signed["dedup_overhead"], signed["publish"]
-    per_object = f"{1e6 / plain['objects_per_s']:.0f} us/object" if plain["objects_per_s"] else ""
-    rows = [
         [
-            "signed ingest into a plain collection (objects/s)",
-            _ingest_rate(plain),
-            f"{plain['objects']:,} objects, {per_object}",
-            f">= {INGEST_TARGET:,}",
-            _verdict(plain["objects_per_s"] >= INGEST_TARGET),
-        ],
-        [
-            "  ceiling: Ed25519 verify, one core (verifications/s)",
-            num(raw["verify_per_s"]),
-            f"{raw['message_bytes']} B messages, {1e6 / raw['verify_per_s']:.0f} us each",
+            f"Ed25519 verify, one core ({raw['message_bytes']} B messages)",
+            f"{num(raw['verify_per_s'])} /s",
             "",
+        ],
+        ["RFC 8785, rfc8785 package, one core", f"{num(raw['rfc8785_per_s'])} objects/s", ""],
+        [
+            "RFC 8785, cityshield canonical_json, one core",
+            f"{num(raw['canonical_json_per_s'])} objects/s",
             "",
         ],
         [
-            "  ceiling: RFC 8785 with the rfc8785 package, one core (objects/s)",
-            num(raw["rfc8785_per_s"]),
-            f"{1e6 / raw['rfc8785_per_s']:.0f} us each",
-            "",
-            "",
-        ],
-        [
-            "  ceiling: RFC 8785 with cityshield canonical_json, one core (objects/s)",
-            num(raw["canonical_json_per_s"]),
-            f"{1e6 / raw['canonical_json_per_s']:.0f} us each",
-            "",
-            "",
-        ],
-        [
-            f"  ceiling: verify + canonical_json on all {raw['cores']} cores (objects/s)",
-            num(raw["both_cores_objects_per_s"]),
-            _share("ingest is", plain["objects_per_s"], raw["both_cores_objects_per_s"]),
-            "",
-            "",
-        ],
-        [
-            "the same into 'submissions', feeding dedup (objects/s)",
-            _ingest_rate(dedup),
-            f"{dedup['objects']:,} objects",
-            "",
-            "",
-        ],
-        [
-            "dedup overhead (extra time per object vs plain)",
-            "n/a" if overhead is None else f"{overhead:.1%}",
-            f"from median envelopes: {_percent(signed.get('dedup_overhead_median_envelope'))}",
-            f"<= {DEDUP_OVERHEAD_TARGET:.0%}",
-            _verdict(overhead is not None and overhead <= DEDUP_OVERHEAD_TARGET),
-        ],
-        [
-            "publish_pending after the ingest (network indicators/s)",
-            num(publish["published_per_s"]),
-            f"{publish['published']:,} published in {publish['seconds']:.2f} s",
-            "none: off the ingest path",
-            "",
+            f"verify + canonical_json on all {raw['cores']} cores",
+            f"{num(raw['both_cores_objects_per_s'])} objects/s",
+            _share("hub ingest best", best_ingest, raw["both_cores_objects_per_s"]),
         ],
     ]
-    title = (
-        f"4. signed ingest: {signed['envelopes']} x 2 envelopes of {signed['envelope_objects']} "
-        f"realistic reports ({signed['overlap']:.0%} repeating known IOCs) over HTTP, "
-        "alternating plain / 'submissions'"
-    )
-    return table(title, ["figure", "measured", "detail", "target", "result"], rows)
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
-
-
-def _read_detail(read: dict[str, Any], total: int | None = None) -> str:
-    share = f" ({read['objects'] / total:.0%} of the store)" if total else ""
-    late = " before the deadline" if read["timed_out"] else ""
-    return f"{read['objects']:,} objects{share}{late}, {read['ms_per_page']:.2f} ms/page"
-
-
-def policy_table(result: dict[str, Any]) -> str:
-    """Reads of a policy-filtered store vs the same store unfiltered (section 5)."""
-    fill, publish = result["fill"], result["publish"]
-    member, admin = result["submissions"]["member"], result["submissions"]["admin"]
-    network, ratio = result["network"], result["filtered_ratio"]
-    size = result["size"]
-    rows = [
-        [
-            "fill: add_objects in-process, feeding dedup (objects/s)",
-            num(fill["objects_per_s"]),
-            f"{fill['objects']:,} objects in batches of {fill['batch']:,}",
-            "",
-            "",
-        ],
-        [
-            "publish_pending over the whole store (network indicators/s)",
-            num(publish["published_per_s"]),
-            f"{publish['published']:,} published in {publish['seconds']:.2f} s",
-            "none: off the ingest path",
-            "",
-        ],
-        [
-            "read 'submissions' as an admin, unfiltered (objects/s)",
-            num(admin["objects_per_s"]),
-            _read_detail(admin, size),
-            "",
-            "",
-        ],
-        [
-            f"read 'submissions' as member {result['reader']}, filtered (objects/s)",
-            num(member["objects_per_s"]),
-            _read_detail(member, size),
-            "",
-            "",
-        ],
-        [
-            "  filtered / unfiltered (objects/s)",
-            f"{ratio:.1%}",
-            "",
-            f">= {FILTERED_READ_TARGET:.0%}",
-            _verdict(ratio >= FILTERED_READ_TARGET),
-        ],
-        [
-            f"read 'network' as member {result['reader']} (objects/s)",
-            num(network["member"]["objects_per_s"]),
-            _read_detail(network["member"]),
-            "",
-            "",
-        ],
-        [
-            "read 'network' as an admin (objects/s)",
-            num(network["admin"]["objects_per_s"]),
-            _read_detail(network["admin"]),
-            "",
-            "",
-        ],
-    ]
-    title = (
-        f"5. reads under a sharing policy: {size:,} reports by {result['members']} members, "
-        "TLP mixed, pages of 1000"
-    )
-    return table(title, ["figure", "measured", "detail", "target", "result"], rows)
+    return table("3. this machine's ceilings (same run)", ["ceiling", "measured", "hub"], rows)
 
 
 def targets_table(targets: list[dict[str, Any]]) -> str:
-    rows = [[t["target"], _figure(t["measured"]), t["goal"], t["result"]] for t in targets]
-    return table("7. targets", ["target", "measured", "goal", "result"], rows)
+    rows = [
+        [t["target"], t["backend"], _figure(t["measured"]), t["goal"], t["result"]] for t in targets
+    ]
+    missed = sum(1 for t in targets if t["result"] == "MISS")
+    title = f"targets ({missed} of {len(targets)} missed)"
+    return table(title, ["target", "backend", "measured", "goal", "result"], rows)
 
 
 def _figure(value: Any) -> str:
@@ -353,22 +246,21 @@ def print_report(results: dict[str, Any]) -> None:
     """Every section that was measured (a failed run prints what it has)."""
     machine = results["machine"]
     print(
-        f"\ncityshield benchmark: backend {results['backend']}, {machine['cpus']} CPUs, "
-        f"Python {machine['python']}, {machine['platform']}"
-        + (" [quick]" if results["quick"] else "")
+        f"\ncityshield benchmark, as served: {machine['cpus']} CPUs, Python "
+        f"{machine['python']}, {machine['platform']}" + (" [quick]" if results["quick"] else "")
     )
-    if "compare" in results:
-        print(compare_table(results["compare"]))
-    if "sizes" in results:
-        print(sizes_table(results["sizes"], results["backend"]))
-    if "ceilings" in results:
-        print(ceilings_table(results))
-    if "signed" in results:
-        print(signed_table(results["signed"]))
-    if "policy" in results:
-        print(policy_table(results["policy"]))
-    if "memory" in results:
-        print(memory_table(results["memory"]))
+    for backend, sections in results.get("backends", {}).items():
+        if "ingest" in sections:
+            print(ingest_table(sections["ingest"], backend))
+            print(lag_table(sections["ingest"]))
+        if "reads" in sections:
+            print(reads_table(sections["reads"], backend))
+        if "ceilings" in sections:
+            print(ceilings_table(sections))
+        if "memory" in sections:
+            print(memory_table(sections["memory"]))
+    for note in results.get("notes", []):
+        print(f"\nnote: {note}")
     if results.get("targets"):
         print(targets_table(results["targets"]))
     if results.get("load"):
@@ -378,3 +270,25 @@ def print_report(results: dict[str, Any]) -> None:
         f"{results['load_average_start']} at start, {results.get('load_average_end')} at end "
         f"(other work on this machine skews every figure)"
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.report [FILE]``: print a results file again (default: the last
+    run's), targets included, even if the run was cut short."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from bench.targets import targets
+
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0]) if args else Path(__file__).resolve().parent / "results" / "latest.json"
+    results = json.loads(path.read_text())
+    results.setdefault("seconds", 0.0)
+    results["targets"] = targets(results.get("backends", {}))
+    print_report(results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

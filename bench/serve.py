@@ -1,21 +1,20 @@
-"""Child-process servers: ``python -m bench.serve hub BACKEND URL`` or ``static FILE``.
+"""``python -m bench.serve static FILE``: a bare ASGI app under uvicorn answering every
+request with the bytes of FILE, the floor for serving a page (``bench/ceilings.py``).
 
-Each server gets its own interpreter so it does not share a GIL (or a core) with the
-benchmark client. It prints ``{"base_url": ..., "home": ...}`` on one line (``home``: the
-hub's data directory, which holds the hub key the benchmark needs to publish the network
-view in-process; null for the static server), then runs until its stdin is closed.
+It gets its own interpreter so it does not share a GIL (or a core) with the benchmark
+client. It prints ``{"base_url": ...}`` on one line, then runs until its stdin is closed.
+(The hub itself is run as users run it: ``bench/served.py``.)
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from tests.utils.postgres import free_port
-from tests.utils.server import TAXII, ServerThread, start_hub
+from tests.utils.server import TAXII, ServerThread
 
 Scope = dict[str, Any]
 
@@ -37,27 +36,15 @@ def static_app(body: bytes) -> Any:
     return app
 
 
-def _start(argv: list[str]) -> tuple[ServerThread, str, Path | None]:
-    """The running server, its base URL and the temp data directory it leaves behind."""
-    if argv[0] == "hub":
-        hub = start_hub(argv[1], argv[2])
-        assert hub.thread is not None
-        return hub.thread, hub.base_url, hub.settings.home
-    if argv[0] == "static":
-        port = free_port()
-        server = ServerThread(static_app(Path(argv[1]).read_bytes()), port)
-        server.start()
-        return server, f"http://127.0.0.1:{port}", None
-    raise SystemExit(f"unknown server kind {argv[0]!r}")
-
-
 def main(argv: list[str]) -> None:
-    server, base_url, home = _start(argv)
-    print(json.dumps({"base_url": base_url, "home": home and str(home)}), flush=True)
+    if argv[:1] != ["static"] or len(argv) != 2:
+        raise SystemExit("usage: python -m bench.serve static FILE")
+    port = free_port()
+    server = ServerThread(static_app(Path(argv[1]).read_bytes()), port)
+    server.start()
+    print(json.dumps({"base_url": f"http://127.0.0.1:{port}"}), flush=True)
     sys.stdin.read()
     server.stop()
-    if home is not None:
-        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

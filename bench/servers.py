@@ -1,4 +1,5 @@
-"""Start and stop the servers under test, each in a child process on 127.0.0.1."""
+"""Child-process servers on 127.0.0.1 beside the hub: the static page (ceilings) and
+medallion 3.0.0 (a peer); shared start/stop helpers (OpenTAXII: ``bench/opentaxii.py``)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ MEDALLION_USER = ("bench", "bench-password")
 MEDALLION_COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
 
 
-def _stop(proc: subprocess.Popen[Any]) -> None:
+def stop_process(proc: subprocess.Popen[Any]) -> None:
     """Ask politely (close stdin / SIGTERM), then kill this one child if it lingers."""
     if proc.stdin:
         proc.stdin.close()
@@ -37,8 +38,8 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
 
 @contextmanager
 def child_server(*args: str) -> Iterator[dict[str, Any]]:
-    """Run ``python -m bench.serve ARGS``; yields what it announced (``base_url``, ``home``)
-    and its ``pid`` (the server runs in that process, so its memory can be read there)."""
+    """Run ``python -m bench.serve ARGS``; yields what it announced (``base_url``) and its
+    ``pid``."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.serve", *args],
         cwd=ROOT,
@@ -54,7 +55,7 @@ def child_server(*args: str) -> Iterator[dict[str, Any]]:
             raise RuntimeError(f"bench.serve {' '.join(args)} did not start")
         yield {**json.loads(line), "pid": proc.pid}
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def _medallion_config(workdir: Path, base_url: str) -> Path:
@@ -117,19 +118,20 @@ def medallion_server(workdir: Path) -> Iterator[str]:
             stderr=log,
         )
     try:
-        _wait_until_up(f"{base_url}/taxii2/", proc)
+        wait_until_up(f"{base_url}/taxii2/", proc, MEDALLION_USER, "medallion")
         yield base_url
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen[Any]) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen[Any], auth: tuple[str, str], name: str) -> None:
+    """Until ``url`` answers 200 with ``auth`` (60 s at most)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            if httpx.get(url, auth=MEDALLION_USER, headers={"Accept": TAXII}).status_code == 200:
+            if httpx.get(url, auth=auth, headers={"Accept": TAXII}).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError("medallion did not start")
+    raise RuntimeError(f"{name} did not start")
