@@ -146,4 +146,5 @@ def load_network_context(session: Session, settings: Settings) -> NetworkContext
         hub_kid=kid_for(key.public_key()),
         allowlist=load_allowlist(settings.allowlist_files),
         lifetime_days={**DEFAULT_LIFETIME_DAYS, **settings.lifetime_days},
+        urgent_per_hour=settings.urgent_per_hour,
     )

@@ -16,6 +16,7 @@ from cityshield import __version__
 from cityshield.config import Settings, get_settings
 from cityshield.db import make_engine, session_scope
 from cityshield.delivery.api import router as delivery_router
+from cityshield.delivery.webhook_api import router as webhook_router
 from cityshield.distribution.api import router as distribution_router
 from cityshield.errors import CityShieldError
 from cityshield.hub import ensure_hub, load_network_context
@@ -114,5 +115,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(policy_router)
     app.include_router(jobs_router)
     app.include_router(delivery_router)
+    app.include_router(webhook_router)
     app.include_router(taxii_router)
     return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,7 @@ class _Report:
     seen_us: int
     valid_until_us: int | None
     revoked: bool
+    urgent: bool
 
 
 def key_digest(key: str) -> bytes:
@@ -66,9 +68,12 @@ def key_digest(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()[:16]
 
 
-def record_contributions(session: Session, *, written: list[Written]) -> None:
+def record_contributions(
+    session: Session, *, written: list[Written], urgent: AbstractSet[str] = frozenset()
+) -> None:
     """Turn newly stored indicators and sightings into contributions and mark the IOCs whose
-    corroboration they change for publication.
+    corroboration they change for publication (``urgent``: ids of objects whose urgent mark
+    the hub honoured; their IOCs are published first).
 
     Publishing (building, signing and storing a new network version) is left to
     :func:`publish_pending`, which ``serve`` runs every fraction of a second: it would
@@ -88,12 +93,12 @@ def record_contributions(session: Session, *, written: list[Written]) -> None:
                 log.warning("no canonical key for %s: %s", obj.get("id"), exc)
                 continue
             canonical[ioc.key] = ioc
-            reports.append(_report(item, ioc.key, "indicator", now))
+            reports.append(_report(item, ioc.key, "indicator", now, urgent))
         elif obj.get("type") == "sighting" and isinstance(obj.get("sighting_of_ref"), str):
             sightings.append((item, obj["sighting_of_ref"]))
     iocs = _ensure_iocs(session, canonical.values(), now)
     sighting_reports = [
-        (ioc_id, _report(item, "", "sighting", now))
+        (ioc_id, _report(item, "", "sighting", now, urgent))
         for item, target in sightings
         if (ioc_id := _ioc_for_reference(session, target)) is not None
     ]
@@ -107,11 +112,12 @@ def record_contributions(session: Session, *, written: list[Written]) -> None:
     for ioc_id, report in planned:
         previous = known.setdefault(report.object_id, [])
         touched |= _upsert(ioc_id, report, previous, changed, added)
-    mark_pending(session, touched)  # before contributions: see dedup.queue on lock order
+    hurried = {ioc_id for ioc_id, report in planned if report.urgent} & touched
+    mark_pending(session, touched, urgent=hurried)  # before contributions: see dedup.queue
     _save_contributions(session, changed=list(changed.values()), added=added)
 
 
-def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
+def _report(item: Written, ioc_key: str, kind: str, now: int, urgent: AbstractSet[str]) -> _Report:
     obj = item.obj
     seen = item.date_added_us
     if kind == "sighting" and isinstance(obj.get("last_seen"), str):
@@ -129,6 +135,7 @@ def _report(item: Written, ioc_key: str, kind: str, now: int) -> _Report:
         seen_us=seen,
         valid_until_us=parse_timestamp(valid_until) if isinstance(valid_until, str) else None,
         revoked=bool(obj.get("revoked")),
+        urgent=obj["id"] in urgent,
     )
 
 
@@ -260,6 +267,7 @@ def _upsert(
         last_seen_us=max(current["last_seen_us"], report.seen_us),
         valid_until_us=report.valid_until_us,
         revoked=report.revoked,
+        urgent=report.urgent,
     )
     return touched
 
@@ -274,6 +282,7 @@ _UPDATABLE = (
     "last_seen_us",
     "valid_until_us",
     "revoked",
+    "urgent",
 )
 
 

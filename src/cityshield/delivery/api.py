@@ -27,7 +27,7 @@ def list_push_targets(session: SessionDep, caller: CallerDep) -> list[TargetPubl
     now_us = now_micros()
     return [
         status.public_target(target, member, status.measure_lag(session, target, now_us=now_us))
-        for target, member in targets.list_targets(session)
+        for target, member in targets.list_targets(session, kind=targets.TAXII)
     ]
 
 

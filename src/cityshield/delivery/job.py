@@ -33,6 +33,8 @@ from cityshield.delivery.run import LEASE_PREFIX, DeliveryOptions, OpenSender, d
 from cityshield.delivery.senders import opener_by_kind, taxii_opener
 from cityshield.delivery.status import backlog, snapshot_lag
 from cityshield.delivery.targets import TAXII
+from cityshield.delivery.webhook_sender import webhook_opener
+from cityshield.delivery.webhooks import WEBHOOK
 from cityshield.store.collections import NETWORK_ALIAS
 from cityshield.store.models import Collection as StoreCollection
 from cityshield.store.models import Member
@@ -115,7 +117,8 @@ def default_opener(settings: Settings) -> OpenSender:
             TAXII: taxii_opener(
                 timeout_s=settings.delivery_timeout_seconds,
                 status_timeout_s=settings.delivery_status_timeout_seconds,
-            )
+            ),
+            WEBHOOK: webhook_opener(timeout_s=settings.webhook_timeout_seconds),
         }
     )
 
