@@ -10,8 +10,8 @@ groups, by other cities). Every read path must then answer the viewer byte for b
 same: objects of every collection (all versions, in small pages, with their date_added),
 manifests, each object's versions and each object by id, the block export, and what push
 delivery sends the viewer's own TAXII server (its network view after every step, in
-batches of two, then its submissions view from the start) and what its urgent-only webhook
-is notified of. Reports are marked urgent at random: another city's urgent report the
+batches of two, then its network and its submissions view from the start) and what its
+urgent-only webhook is notified of. Reports are marked urgent at random: another city's urgent report the
 viewer may not see must change nothing the viewer gets, its order of arrival included.
 
 This is the guard every new read path joins: add it to :func:`observe`.
@@ -191,11 +191,13 @@ class Recorder:
         pass
 
 
-def register_push_target(session: Session, home: Path, *, view: str) -> None:
+def register_push_target(
+    session: Session, home: Path, *, view: str, url: str = "https://viewer.example/api1/"
+) -> None:
     register_target(
         session,
         member_name=VIEWER,
-        spec=TargetSpec("https://viewer.example/api1/", "c", view),
+        spec=TargetSpec(url, "c", view),
         fernet=cipher(home),
         now_us=timefmt.now_micros(),
     )
@@ -255,6 +257,7 @@ def run(url: str, home: Path, steps: list[tuple[int, Step]], clock: Clock) -> di
     pushed: dict[str, list[list[str]]] = {
         "push network": [],
         "push submissions": [],
+        "push network afresh": [],
         "webhook": [],
     }
     try:
@@ -289,6 +292,9 @@ def run(url: str, home: Path, steps: list[tuple[int, Step]], clock: Clock) -> di
             push(engine, home, pushed["push network"])
             push(engine, home, pushed["webhook"], kind=WEBHOOK)
         clock.now_us += 1_000_000
+        with session_scope(engine) as session:  # a new server: all of it at once, urgent first
+            register_push_target(session, home, view="network", url="https://new.example/api1/")
+        push(engine, home, pushed["push network afresh"])
         with session_scope(engine) as session:
             register_push_target(session, home, view="submissions")
         push(engine, home, pushed["push submissions"])
