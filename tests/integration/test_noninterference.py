@@ -11,8 +11,9 @@ same: objects of every collection (all versions, in small pages, with their date
 manifests, each object's versions and each object by id, the block export, and what push
 delivery sends the viewer's own TAXII server (its network view after every step, in
 batches of two, then its network and its submissions view from the start) and what its
-urgent-only webhook is notified of. Reports are marked urgent at random: another city's urgent report the
-viewer may not see must change nothing the viewer gets, its order of arrival included.
+urgent-only webhook is notified of. Reports are marked urgent at random: another city's
+urgent report the viewer may not see must change nothing the viewer gets, its order of
+arrival included.
 
 This is the guard every new read path joins: add it to :func:`observe`.
 """
