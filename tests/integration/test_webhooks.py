@@ -75,6 +75,18 @@ def caught_up(hub: Hub, member: TestMember) -> bool:
     return target.cursor_us >= top
 
 
+def urgent_view(hub: Hub, member: TestMember, pattern: str) -> bool:
+    """Whether the member's view of this IOC is published, and urgent."""
+    with session_scope(hub.engine) as session:
+        urgent = session.execute(
+            select(NetworkView.urgent).where(
+                NetworkView.member_id == member.member_id,
+                NetworkView.body.contains(pattern.split("'")[1]),
+            )
+        ).scalar_one_or_none()
+    return bool(urgent)
+
+
 def network_objects(hub: Hub, member: TestMember) -> list[dict[str, Any]]:
     with hub.client(member) as client:
         answer = client.get("collections/network/objects/", params={"limit": "500"})
@@ -273,3 +285,34 @@ def test_an_urgent_indicator_overtakes_the_backlog_and_waits_for_no_interval(
         assert backlog_ids <= set(order) and max(gate.posted.values()) == 1
         first_of_backlog = min(order.index(i) for i in backlog_ids)
         assert order.index(alarm_id) < first_of_backlog, "the backlog went first"
+
+
+def test_busy_threads_yield_to_a_target_with_an_urgent_item(hub: Hub, tmp_path: Path) -> None:
+    """One delivery thread, held by a target with a backlog: an urgent item for another
+    target is sent before that backlog is through (the busy target stops after its batch,
+    and resumes after)."""
+    busy, watchful, author = hub.member(), hub.member(), hub.member()
+    server = Medallion(tmp_path / "medallion", collections=1)
+    with server, Gate(server.base_url) as gate, Receiver() as receiver:
+        register(
+            hub, busy, api_root=gate.api_root, collection=server.collections[0], view="submissions"
+        )
+        backlog = [indicator(value=fresh_ipv4()) for _ in range(40)]
+        post(hub, author, *backlog)
+        settings = push_settings(hub, delivery_batch_size=2, delivery_concurrency=1)
+        gate.hold_posts.set()  # the busy target's first batch waits for its answer
+        with hub.worker(settings):
+            wait_for(gate.forwarded.is_set, "the backlog under way")
+            register_hook(hub, watchful, receiver, urgent_only=True)
+            alarm = urgent()
+            post(hub, author, alarm)
+            wait_for(lambda: urgent_view(hub, watchful, alarm["pattern"]), "its publication")
+            gate.release.set()
+            wait_for(lambda: receiver.received, "the urgent notification")
+            sent_before = {object_id for object_id, _ in gate.posted}
+            wait_for(
+                lambda: {o["id"] for o in backlog} <= {i for i, _ in gate.posted},
+                "the rest of the backlog",
+            )
+    assert receiver.patterns() == [alarm["pattern"]]
+    assert not {o["id"] for o in backlog} <= sent_before, "the urgent item waited for the backlog"
