@@ -100,6 +100,20 @@ class Settings(BaseSettings):
         "made in the data directory (delivery.key, mode 0600).",
     )
 
+    urgent_per_hour: int = Field(
+        default=100,
+        ge=0,
+        description="Objects one member may have treated as urgent in any hour (an admin "
+        "may set another number per member: `member urgent NAME --per-hour N`). Beyond "
+        "it an urgent object is still accepted, handled as any other, and its status says why.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Connect, write and read timeout of each webhook request; a slow "
+        "receiver holds one delivery thread for at most this long per notification.",
+    )
+
     @field_validator("home")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:

@@ -10,7 +10,10 @@ groups, by other cities). Every read path must then answer the viewer byte for b
 same: objects of every collection (all versions, in small pages, with their date_added),
 manifests, each object's versions and each object by id, the block export, and what push
 delivery sends the viewer's own TAXII server (its network view after every step, in
-batches of two, then its submissions view from the start).
+batches of two, then its network and its submissions view from the start) and what its
+urgent-only webhook is notified of. Reports are marked urgent at random: another city's
+urgent report the viewer may not see must change nothing the viewer gets, its order of
+arrival included.
 
 This is the guard every new read path joins: add it to :func:`observe`.
 """
@@ -45,6 +48,8 @@ from cityshield.delivery.models import DeliveryTarget
 from cityshield.delivery.retry import Backoff
 from cityshield.delivery.run import DeliveryOptions, deliver_target
 from cityshield.delivery.targets import TargetSpec, register_target
+from cityshield.delivery.urgent import URGENT_PROPERTY
+from cityshield.delivery.webhooks import WEBHOOK, register_webhook
 from cityshield.distribution.export import blocklist
 from cityshield.flows.ingest import add_objects
 from cityshield.flows.policy import load_policy_files
@@ -76,6 +81,7 @@ class Report:
     original: int  # reports with the same (author, original) are versions of one object
     revoked: bool
     confidence: int
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,15 @@ def scenarios(draw: Any) -> Scenario:
             (author, original), (draw(st.sampled_from(LEVELS)), draw(st.integers(0, 2)))
         )
         steps.append(
-            Report(author, ip, level, original, draw(st.booleans()), draw(st.integers(0, 100)))
+            Report(
+                author,
+                ip,
+                level,
+                original,
+                draw(st.booleans()),
+                draw(st.integers(0, 100)),
+                draw(st.booleans()),
+            )
         )
     return Scenario(groups, tuple(steps))
 
@@ -153,6 +167,14 @@ def build_template(home: Path, url: str, groups: dict[str, frozenset[str]]) -> N
             assert member is not None
             register_key(session, public_key=key_of(name).public_key(), member_id=member.id)
         register_push_target(session, home, view="network")
+        register_webhook(
+            session,
+            member_name=VIEWER,
+            url="https://viewer.example/hooks",
+            urgent_only=True,
+            fernet=cipher(home),
+            now_us=timefmt.now_micros(),
+        )
     engine.dispose()
 
 
@@ -170,20 +192,25 @@ class Recorder:
         pass
 
 
-def register_push_target(session: Session, home: Path, *, view: str) -> None:
+def register_push_target(
+    session: Session, home: Path, *, view: str, url: str = "https://viewer.example/api1/"
+) -> None:
     register_target(
         session,
         member_name=VIEWER,
-        spec=TargetSpec("https://viewer.example/api1/", "c", view),
+        spec=TargetSpec(url, "c", view),
         fernet=cipher(home),
         now_us=timefmt.now_micros(),
     )
 
 
-def push(engine: Any, home: Path, batches: list[list[str]]) -> None:
-    """One delivery run for the viewer's target, as the worker's delivery job would do."""
+def push(engine: Any, home: Path, batches: list[list[str]], kind: str = "taxii") -> None:
+    """One delivery run for the viewer's target (or webhook), as the worker's delivery job
+    would do."""
     with Session(engine) as session:
-        target_id = session.execute(select(DeliveryTarget.id)).scalar_one()
+        target_id = session.execute(
+            select(DeliveryTarget.id).where(DeliveryTarget.kind == kind)
+        ).scalar_one()
     deliver_target(
         engine,
         target_id,
@@ -220,13 +247,20 @@ def report_object(report: Report, version: int) -> dict[str, Any]:
         obj["object_marking_refs"] = [MARKING[report.level]]
     if report.revoked:
         obj["revoked"] = True
+    if report.urgent:
+        obj[URGENT_PROPERTY] = True
     return obj
 
 
 def run(url: str, home: Path, steps: list[tuple[int, Step]], clock: Clock) -> dict[str, Any]:
     """Play the steps (each at its own second) and return what the viewer observes."""
     engine = make_engine(url)
-    pushed: dict[str, list[list[str]]] = {"push network": [], "push submissions": []}
+    pushed: dict[str, list[list[str]]] = {
+        "push network": [],
+        "push submissions": [],
+        "push network afresh": [],
+        "webhook": [],
+    }
     try:
         settings_ = Settings(home=home, database_url=url)
         with session_scope(engine) as session:
@@ -257,7 +291,11 @@ def run(url: str, home: Path, steps: list[tuple[int, Step]], clock: Clock) -> di
             with session_scope(engine) as session:
                 age_network(session, context=context, now_us=clock.now_us)
             push(engine, home, pushed["push network"])
+            push(engine, home, pushed["webhook"], kind=WEBHOOK)
         clock.now_us += 1_000_000
+        with session_scope(engine) as session:  # a new server: all of it at once, urgent first
+            register_push_target(session, home, view="network", url="https://new.example/api1/")
+        push(engine, home, pushed["push network afresh"])
         with session_scope(engine) as session:
             register_push_target(session, home, view="submissions")
         push(engine, home, pushed["push submissions"])

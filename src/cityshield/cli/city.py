@@ -29,6 +29,7 @@ from cityshield.client.jwks import identity_for_key, jwks_url, read_jwks, usable
 from cityshield.client.objects import objects_of, sign_objects
 from cityshield.client.taxii import submit_objects
 from cityshield.client.verify import check_object
+from cityshield.delivery.urgent import mark_urgent
 from cityshield.errors import CityShieldError
 from cityshield.signing.errors import SignatureError
 from cityshield.signing.jwk import kid_for, public_jwk
@@ -271,16 +272,31 @@ def submit(
     key: KeyOpt = None,
     identity: SubmitIdentityOpt = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Objects per request.")] = 500,
+    urgent: Annotated[
+        bool,
+        typer.Option(
+            "--urgent/--no-urgent",
+            help="Mark indicators and sightings x_cityshield_urgent (needs --key: the mark "
+            "is signed): the hub publishes and pushes them first, within its per-member "
+            "limit; the status's message says whether it honoured each mark.",
+        ),
+    ] = False,
 ) -> None:
     """Send objects to a hub collection over TAXII 2.1 (signing them first with --key).
 
     With --key and no --identity, created_by_ref defaults to the identity the hub's JWKS
     lists for the key. Prints {"total", "success_count", "failure_count", "pending_count",
-    "failures": [{"id", "message"}], "status_ids"} and each refused object on stderr. Exit
+    "failures": [{"id", "message"}], "status_ids"} (and "messages": [{"id", "message"}] for
+    accepted objects the hub said something about, e.g. an urgent mark) and each refused
+    object on stderr. Exit
     status 0 if all were accepted, 2 if some were refused, 1 on usage or connection errors.
     """
     _check_identity(identity)
     objects = _read_objects(file)
+    if urgent and key is None:
+        _fail("--urgent needs --key: the mark is part of the signed object")
+    if urgent:
+        objects = [mark_urgent(obj) for obj in objects]
     if key is not None:
         private = _load_key(key)
         if identity is None:

@@ -43,6 +43,14 @@ outbox_app = typer.Typer(
     help="Delivery to members' push targets: lag, receipts, retries.", no_args_is_help=True
 )
 
+KindOpt = Annotated[
+    str,
+    typer.Option(
+        "--kind",
+        metavar="[taxii|webhook]",
+        help="With a NAME: the member's push target (taxii) or its webhook.",
+    ),
+]
 VIEW_HELP = (
     "What to push: 'network' (the member's network indicators, one per IOC with its "
     "corroboration, as the member reads them) or 'submissions' (the originals it may read)."
@@ -104,7 +112,10 @@ def list_() -> None:
     """Every push target (never its password or token: ***)."""
     with hub_session() as session:
         print_json(
-            [status.public_target(t, m).model_dump() for t, m in targets.list_targets(session)]
+            [
+                status.public_target(t, m).model_dump()
+                for t, m in targets.list_targets(session, kind=targets.TAXII)
+            ]
         )
 
 
@@ -163,6 +174,7 @@ def show(
         typer.Option("--status", metavar="[delivered|rejected]", help="Only these receipts."),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="Latest receipts shown.")] = 20,
+    kind: KindOpt = "taxii",
 ) -> None:
     """A target with its lag and latest receipts, or (--indicator) one object's deliveries."""
     if (name is None) == (indicator is None):
@@ -174,7 +186,7 @@ def show(
             print_json([status.public_delivery(r, m, u).model_dump() for r, m, u in rows])
             return
         assert name is not None
-        target = targets.get_target_or_raise(session, name)
+        target = targets.get_target_or_raise(session, name, kind)
         shown = status.public_target(
             target, name, status.measure_lag(session, target, now_us=now_micros())
         ).model_dump()
@@ -194,9 +206,10 @@ def retry(
         bool,
         typer.Option("--rejected/--no-rejected", help="Also resend what receivers refused."),
     ] = False,
+    kind: KindOpt = "taxii",
 ) -> None:
     """Make dead-lettered or backing-off targets due now; prints the targets retried."""
     with hub_session() as session:
-        retried = targets.retry_targets(session, member_name=name, rejected=rejected)
+        retried = targets.retry_targets(session, member_name=name, rejected=rejected, kind=kind)
         names = dict((t.id, m) for t, m in targets.list_targets(session))
         print_json([status.public_target(t, names[t.id]).model_dump() for t in retried])

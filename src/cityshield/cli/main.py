@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from cityshield.cli import city, collections, delivery, keys, members, policies, worker
+from cityshield.cli import city, collections, delivery, keys, members, policies, webhooks, worker
 from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
 from cityshield.dedup.service import age_network, publish_pending
@@ -28,6 +28,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 members.app.add_typer(delivery.push_target_app, name="push-target")
+members.app.add_typer(webhooks.webhook_app, name="webhook")
+members.app.command("urgent")(webhooks.urgent_command)
 app.add_typer(members.app, name="member")
 app.add_typer(collections.app, name="collection")
 app.add_typer(keys.app, name="key")

@@ -42,9 +42,11 @@ class SubmitSummary:
     pending_count: int = 0
     failures: list[JSONObject] = field(default_factory=list)
     status_ids: list[str] = field(default_factory=list)
+    messages: list[JSONObject] = field(default_factory=list)
+    """Accepted objects the hub said something about (whether it honoured an urgent mark)."""
 
     def as_json(self) -> JSONObject:
-        return {
+        shown: JSONObject = {
             "total": self.total,
             "success_count": self.success_count,
             "failure_count": self.failure_count,
@@ -52,6 +54,9 @@ class SubmitSummary:
             "failures": self.failures,
             "status_ids": self.status_ids,
         }
+        if self.messages:
+            shown["messages"] = self.messages
+        return shown
 
 
 def submit_objects(
@@ -85,6 +90,11 @@ def submit_objects(
                 summary.pending_count += status.pending_count
                 summary.failures += [
                     {"id": f.get("id"), "message": f.get("message")} for f in status.failures or []
+                ]
+                summary.messages += [
+                    {"id": o.get("id"), "message": o["message"]}
+                    for o in status.successes or []
+                    if o.get("message")
                 ]
     except requests.HTTPError as exc:
         raise HubClientError(_after(sent, len(objects)) + http_error_text(exc)) from exc

@@ -38,6 +38,8 @@ class Corroboration:
     state: str  # active | revoked | expired
     next_end_us: int | None = None
     """When the next counted contribution stops counting: the aggregate changes then."""
+    urgent: bool = False
+    """A counted contribution was submitted urgent (and the hub honoured the mark)."""
 
 
 def contribution_end_us(contribution: Contribution, lifetime_us: int | None) -> int | None:
@@ -102,4 +104,5 @@ def corroborate(
         tlp=max(tlps, key=TLP_ORDER.index) if tlps else None,
         state=state,
         next_end_us=min((end for end in ends if end is not None and end > now_us), default=None),
+        urgent=any(getattr(c, "urgent", False) for c in counted),
     )

@@ -3,6 +3,7 @@ IOC, kept as plain dicts while an ingest batch is recorded and written with exec
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +44,12 @@ class Report:
     seen_us: int
     valid_until_us: int | None
     revoked: bool
+    urgent: bool
 
 
-def report_of(item: Written, ioc_key: str, kind: str, now: int) -> Report:
+def report_of(
+    item: Written, ioc_key: str, kind: str, now: int, urgent: AbstractSet[str] = frozenset()
+) -> Report:
     """The contribution a stored indicator or sighting makes (``kind``), as of ``now``."""
     obj = item.obj
     seen = item.date_added_us
@@ -65,6 +69,7 @@ def report_of(item: Written, ioc_key: str, kind: str, now: int) -> Report:
         seen_us=seen,
         valid_until_us=parse_timestamp(valid_until) if isinstance(valid_until, str) else None,
         revoked=bool(obj.get("revoked")),
+        urgent=obj["id"] in urgent,
     )
 
 
@@ -141,6 +146,7 @@ def upsert(
         last_seen_us=max(current["last_seen_us"], report.seen_us),
         valid_until_us=report.valid_until_us,
         revoked=report.revoked,
+        urgent=report.urgent,
     )
     return touched
 
@@ -155,6 +161,7 @@ _UPDATABLE = (
     "last_seen_us",
     "valid_until_us",
     "revoked",
+    "urgent",
 )
 
 

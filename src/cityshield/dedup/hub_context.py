@@ -38,6 +38,9 @@ class HubContext:
     lifetime_days: dict[str, float | None] = field(
         default_factory=lambda: dict(DEFAULT_LIFETIME_DAYS)
     )
+    urgent_per_hour: int = 100
+    """Urgent objects a member may have honoured in any hour, unless an admin set its own
+    number (``delivery.urgent``)."""
 
     def lifetime_us(self, observable_type: str) -> int | None:
         days = self.lifetime_days.get(observable_type, self.lifetime_days.get("*"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -63,6 +64,8 @@ class PendingIOC(SQLModel, table=True):
     """An IOC whose contributions changed since its network indicator was last published.
 
     A queue the publisher drains every fraction of a second, so it stays a few pages.
+    ``urgent``: an urgent report changed it; the publisher takes these first
+    (docs/urgent-and-webhooks.md).
     """
 
     __tablename__ = "network_pending"
@@ -71,6 +74,7 @@ class PendingIOC(SQLModel, table=True):
             Integer, ForeignKey("network_ioc.id", ondelete="CASCADE"), primary_key=True
         )
     )
+    urgent: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
 
 
 class Contribution(SQLModel, table=True):
@@ -94,6 +98,11 @@ class Contribution(SQLModel, table=True):
     last_seen_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     valid_until_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     revoked: bool = False
+    urgent: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, default=False),
+        description="this version of the original was submitted urgent, and the hub honoured it",
+    )
 
 
 class NetworkView(SQLModel, table=True):
@@ -133,6 +142,11 @@ class NetworkView(SQLModel, table=True):
     spec_version: str = Field(default="2.1", max_length=10)
     is_first: bool = True
     is_latest: bool = True
+    urgent: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, default=False),
+        description="an urgent report this member may see counts in it (delivered first)",
+    )
     body: str = Field(sa_column=Column(Text, nullable=False))
 
 

@@ -11,6 +11,8 @@ property-extension; its definition is published in the ``hub`` collection:
     observable_type, canonical_key
     state              active | revoked | expired
     benign_reason      present when the value is known-benign (kept out of block exports)
+    urgent             present (true) when a counted report was submitted urgent and the
+                       hub honoured it (docs/urgent-and-webhooks.md)
 
 ``confidence`` (top level) is the noisy-OR aggregate documented in ``aggregate.py``.
 """
@@ -59,6 +61,8 @@ def build_network_indicator(
     }
     if ioc.benign_reason:
         extension["benign_reason"] = ioc.benign_reason
+    if corroboration.urgent:
+        extension["urgent"] = True
     name = f"{ioc.observable_type} {ioc.value}" if ioc.value else "Compound indicator"
     obj: dict[str, Any] = {
         "type": "indicator",

@@ -17,10 +17,10 @@ This matters on PostgreSQL; SQLite runs one writer at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, select, true
+from sqlalchemy import delete, false, func, or_, select, true
 from sqlmodel import Session
 
 from cityshield.bulk import conflict_insert
@@ -28,14 +28,16 @@ from cityshield.dedup.models import NetworkIOC, PendingIOC, ViewPending
 
 
 def _upsert(session: Session) -> tuple[Any, dict[str, Any]]:
-    """INSERT into the queue, and the update that re-marks (and so locks) rows already there."""
+    """INSERT into the queue, and the update that re-marks (and so locks) rows already
+    there; a row stays urgent once an urgent report queued it."""
     statement = conflict_insert(session, PendingIOC)
-    return statement, {"ioc_id": statement.excluded.ioc_id}
+    urgent = or_(PendingIOC.urgent, statement.excluded.urgent)  # type: ignore[arg-type]
+    return statement, {"ioc_id": statement.excluded.ioc_id, "urgent": urgent}
 
 
-def mark_pending(session: Session, ioc_ids: Iterable[int]) -> None:
-    """Queue these IOCs for publication (idempotent)."""
-    rows = [{"ioc_id": ioc_id} for ioc_id in sorted(set(ioc_ids))]
+def mark_pending(session: Session, ioc_ids: Iterable[int], *, urgent: Collection[int] = ()) -> None:
+    """Queue these IOCs for publication (idempotent); ``urgent`` ones go first."""
+    rows = [{"ioc_id": ioc_id, "urgent": ioc_id in urgent} for ioc_id in sorted(set(ioc_ids))]
     if rows:
         statement, remark = _upsert(session)
         session.execute(
@@ -46,18 +48,22 @@ def mark_pending(session: Session, ioc_ids: Iterable[int]) -> None:
 def mark_all_pending(session: Session) -> None:
     """Queue every IOC (after a policy change, what counts in each aggregate may differ)."""
     statement, remark = _upsert(session)
-    every = select(NetworkIOC.id).where(true()).order_by(NetworkIOC.id)  # WHERE: SQLite syntax
+    every = (
+        select(NetworkIOC.id, false()).where(true()).order_by(NetworkIOC.id)
+    )  # WHERE: SQLite syntax
     session.execute(
-        statement.from_select(["ioc_id"], every).on_conflict_do_update(
+        statement.from_select(["ioc_id", "urgent"], every).on_conflict_do_update(
             index_elements=["ioc_id"], set_=remark
         )
     )
 
 
 def due(session: Session, limit: int) -> list[int]:
-    """Up to ``limit`` queued IOCs, in key order."""
+    """Up to ``limit`` queued IOCs, in key order: the urgent ones alone while there are
+    any, so that their pass is small and commits at once, whatever else is queued."""
     query = select(PendingIOC.ioc_id).order_by(PendingIOC.ioc_id).limit(limit)
-    return list(session.execute(query).scalars())
+    urgent = list(session.execute(query.where(PendingIOC.urgent)).scalars())
+    return urgent or list(session.execute(query).scalars())
 
 
 def dequeue(session: Session, ioc_ids: list[int]) -> None:

@@ -10,6 +10,7 @@ the contribution rows in ``dedup/contributions.py``; this module composes them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -43,9 +44,12 @@ from cityshield.timefmt import now_micros
 log = logging.getLogger(__name__)
 
 
-def record_contributions(session: Session, *, written: list[Written]) -> None:
+def record_contributions(
+    session: Session, *, written: list[Written], urgent: AbstractSet[str] = frozenset()
+) -> None:
     """Turn newly stored indicators and sightings into contributions and mark the IOCs whose
-    corroboration they change for publication.
+    corroboration they change for publication (``urgent``: ids of objects whose urgent mark
+    the hub honoured; their IOCs are published first).
 
     Publishing (building, signing and storing a new network version) is left to
     :func:`publish_pending`, which ``serve`` runs every fraction of a second: it would
@@ -65,12 +69,12 @@ def record_contributions(session: Session, *, written: list[Written]) -> None:
                 log.warning("no canonical key for %s: %s", obj.get("id"), exc)
                 continue
             canonical[ioc.key] = ioc
-            reports.append(report_of(item, ioc.key, "indicator", now))
+            reports.append(report_of(item, ioc.key, "indicator", now, urgent))
         elif obj.get("type") == "sighting" and isinstance(obj.get("sighting_of_ref"), str):
             sightings.append((item, obj["sighting_of_ref"]))
     iocs = ensure_iocs(session, canonical.values(), now)
     sighting_reports = [
-        (ioc_id, report_of(item, "", "sighting", now))
+        (ioc_id, report_of(item, "", "sighting", now, urgent))
         for item, target in sightings
         if (ioc_id := ioc_for_reference(session, target)) is not None
     ]
@@ -84,7 +88,8 @@ def record_contributions(session: Session, *, written: list[Written]) -> None:
     for ioc_id, report in planned:
         previous = known.setdefault(report.object_id, [])
         touched |= upsert(ioc_id, report, previous, changed, added)
-    mark_pending(session, touched)  # before contributions: see dedup.queue on lock order
+    hurried = {ioc_id for ioc_id, report in planned if report.urgent} & touched
+    mark_pending(session, touched, urgent=hurried)  # before contributions: see dedup.queue
     save_contributions(session, changed=list(changed.values()), added=added)
 
 

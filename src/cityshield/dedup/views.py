@@ -45,6 +45,7 @@ _CHANGING = (
     "created_us",
     "version_us",
     "date_added_us",
+    "urgent",
     "body",
 )
 
@@ -62,6 +63,8 @@ class _Face:
 
     def digest(self) -> bytes:
         fields = [getattr(self.summary, name) for name in _SUMMARY_FIELDS]  # astuple deep-copies
+        if self.summary.urgent:  # only then: views stored before urgency keep their digest
+            fields.append(True)
         return hashlib.sha256(
             orjson.dumps(
                 [
@@ -76,7 +79,7 @@ class _Face:
         ).digest()[:16]
 
 
-_SUMMARY_FIELDS = tuple(f.name for f in dataclass_fields(Corroboration))
+_SUMMARY_FIELDS = tuple(f.name for f in dataclass_fields(Corroboration) if f.name != "urgent")
 
 
 @dataclass
@@ -221,6 +224,7 @@ def _next_view(
         "state": summary.state,
         "created_us": created,
         "version_us": version,
+        "urgent": summary.urgent,
     }
 
 

@@ -7,6 +7,11 @@ early trigger polls :func:`has_due_target` to start the next run within ~0.1 s).
 that hangs until its timeout holds one thread, never the others: a slow or dead member
 never delays the rest.
 
+Urgent items (``delivery.urgent``) also go ahead across targets: due targets with one past
+their cursor are started first, and while one waits with every thread busy, the targets in
+flight stop after their current batch (cursor saved) to give it a thread; they are due
+again at once and resume.
+
 A target is due when it is active, its backoff has passed, nobody holds its lease, and
 either its view has rows past its cursor (one indexed ``max`` per target) or its periodic
 scope check is due. The same query answers ``has_work``, so the job starts only when there
@@ -16,6 +21,7 @@ is something to do.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -27,15 +33,17 @@ from cityshield.config import Settings
 from cityshield.db import session_scope
 from cityshield.dedup.models import NetworkView
 from cityshield.delivery.credentials import cipher
-from cityshield.delivery.models import DeliveryTarget
+from cityshield.delivery.models import DeliveryReceipt, DeliveryTarget, UrgentMark
 from cityshield.delivery.retry import ACTIVE, Backoff
 from cityshield.delivery.run import LEASE_PREFIX, DeliveryOptions, OpenSender, deliver_target
 from cityshield.delivery.senders import opener_by_kind, taxii_opener
 from cityshield.delivery.status import backlog
 from cityshield.delivery.targets import TAXII
+from cityshield.delivery.webhook_sender import webhook_opener
+from cityshield.delivery.webhooks import WEBHOOK
 from cityshield.store.collections import NETWORK_ALIAS
 from cityshield.store.models import Collection as StoreCollection
-from cityshield.store.models import Member
+from cityshield.store.models import Member, StixObject
 from cityshield.timefmt import now_micros
 from cityshield.worker.models import JobRow
 
@@ -46,14 +54,17 @@ RENEW_SECONDS = 10.0
 
 
 def due_targets(
-    session: Session, *, now_us: int, exclude: Collection[int] = (), limit: int | None = None
+    session: Session,
+    *,
+    now_us: int,
+    exclude: Collection[int] = (),
+    limit: int | None = None,
+    urgent_only: bool = False,
 ) -> list[int]:
-    """Ids of targets with something to do now, oldest-due first."""
-    target_id, member_id, view = (
-        col(DeliveryTarget.id),
-        col(DeliveryTarget.member_id),
-        col(DeliveryTarget.view),
-    )
+    """Ids of targets with something to do now: those with urgent items past their cursor
+    first (``delivery.urgent``), then oldest-due first."""
+    target = DeliveryTarget
+    target_id, member_id, view = col(target.id), col(target.member_id), col(target.view)
     network_top = (
         select(func.max(col(NetworkView.date_added_us)))
         .where(col(NetworkView.member_id) == member_id)
@@ -65,6 +76,7 @@ def due_targets(
         .scalar_subquery()
     )
     top = case((view == NETWORK_ALIAS, network_top), else_=collection_top)
+    urgent = _urgent_past_cursor(target)
     leased = exists().where(
         col(JobRow.name) == literal(LEASE_PREFIX) + cast(target_id, String),
         col(JobRow.expires_us) > now_us,
@@ -83,13 +95,43 @@ def due_targets(
             ),
             ~leased,
         )
-        .order_by(next_attempt, target_id)
+        .order_by(case((urgent, 0), else_=1), next_attempt, target_id)
     )
+    if urgent_only:
+        query = query.where(urgent)
     if exclude:
         query = query.where(target_id.not_in(list(exclude)))
     if limit is not None:
         query = query.limit(limit)
     return [int(i) for i in session.execute(query).scalars()]
+
+
+def _urgent_past_cursor(target: Any) -> Any:
+    """Whether the target's view has an urgent row past its cursor that it has not sent
+    (an ordering hint: visibility is checked when the batch is read, ``source.read_urgent``)."""
+
+    def unsent(source: Any) -> Any:
+        return ~exists().where(
+            DeliveryReceipt.target_id == target.id,
+            DeliveryReceipt.object_id == source.object_id,
+            DeliveryReceipt.version_us == source.version_us,
+        )
+
+    in_view = exists().where(
+        NetworkView.member_id == target.member_id,
+        NetworkView.urgent,
+        NetworkView.date_added_us > target.cursor_us,
+        unsent(NetworkView),
+    )
+    marked = exists().where(
+        UrgentMark.granted,
+        StixObject.pk == UrgentMark.stix_pk,
+        StixObject.collection_id == StoreCollection.id,
+        StoreCollection.alias == target.view,
+        StixObject.date_added_us > target.cursor_us,
+        unsent(StixObject),
+    )
+    return case((target.view == NETWORK_ALIAS, in_view), else_=marked)
 
 
 def has_due_target(session: Session) -> bool:
@@ -123,7 +165,8 @@ def default_opener(settings: Settings) -> OpenSender:
             TAXII: taxii_opener(
                 timeout_s=settings.delivery_timeout_seconds,
                 status_timeout_s=settings.delivery_status_timeout_seconds,
-            )
+            ),
+            WEBHOOK: webhook_opener(timeout_s=settings.webhook_timeout_seconds),
         }
     )
 
@@ -151,6 +194,14 @@ def run_delivery(
     def halted() -> bool:
         return lost or stopping()
 
+    yielding = threading.Event()
+    """Set while a target outside the pool has urgent items and no thread is free: the
+    targets in flight stop after their current batch (their cursor saved), so the urgent
+    ones get threads first; the others are due again at once and resume."""
+
+    def stopping_target() -> bool:
+        return halted() or yielding.is_set()
+
     renewed_us = now_micros()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="delivery") as pool:
         while not halted():
@@ -161,9 +212,14 @@ def run_delivery(
                         log.error("delivery to target %d: %s", target_id, future.exception())
             free = concurrency - len(running)
             due: list[int] = []
-            if free > 0:
-                with session_scope(engine) as session:
+            with session_scope(engine) as session:
+                if free > 0:
                     due = due_targets(session, now_us=now_micros(), exclude=running, limit=free)
+                    yielding.clear()
+                elif not yielding.is_set() and due_targets(
+                    session, now_us=now_micros(), exclude=running, limit=1, urgent_only=True
+                ):
+                    yielding.set()
             for target_id in due:
                 running[target_id] = pool.submit(
                     deliver_target,
@@ -172,7 +228,7 @@ def run_delivery(
                     options=options,
                     holder=holder,
                     open_sender=opener,
-                    stopping=halted,
+                    stopping=stopping_target,
                 )
             if not running:
                 return

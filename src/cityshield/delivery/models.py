@@ -5,7 +5,16 @@ No logic here; ``targets.py``, ``source.py``, ``receipts.py`` and ``run.py`` hol
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -31,6 +40,11 @@ class DeliveryTarget(SQLModel, table=True):
     collection: str | None = Field(default=None, max_length=300)
     view: str = Field(default="network", max_length=100, description="a hub collection alias")
     min_members: int | None = None
+    urgent_only: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, default=False),
+        description="webhooks: only urgent network indicators (and later versions of those)",
+    )
     auth: str = Field(default="none", max_length=10, description="none, basic or token")
     auth_user: str | None = Field(default=None, max_length=200)
     secret: str | None = Field(
@@ -78,6 +92,40 @@ class DeliveryReceipt(SQLModel, table=True):
     message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
+class UrgentMark(SQLModel, table=True):
+    """A stored object its submitter marked urgent, and whether the hub honoured the mark.
+
+    One row per stored version (``stix_pk``); the granted rows of the last hour are what a
+    member's hourly limit counts. A submissions-view target sends granted ones first.
+    """
+
+    __tablename__ = "urgent_mark"
+    __table_args__ = (Index("ix_urgent_mark_member", "member_id", "marked_us"),)
+    stix_pk: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("stix_object.pk", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False)
+    )
+    marked_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    granted: bool
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class UrgentSetting(SQLModel, table=True):
+    """An admin's decision for one member: may it mark objects urgent, and how many an
+    hour (None: ``CITYSHIELD_URGENT_PER_HOUR``). Members without a row may, at the default."""
+
+    __tablename__ = "urgent_setting"
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    allowed: bool = True
+    per_hour: int | None = None
+
+
 class LagPublic(SQLModel):
     """How far behind a target is, computed when asked."""
 
@@ -96,6 +144,7 @@ class TargetPublic(SQLModel):
     collection: str | None
     view: str
     min_members: int | None
+    urgent_only: bool = False
     auth: str
     user: str | None
     secret: str | None = Field(description='"***" when a password or token is stored')

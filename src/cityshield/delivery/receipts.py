@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
 from cityshield.bulk import chunks, conflict_insert
@@ -103,6 +103,16 @@ def deliveries_of(session: Session, *, object_id: str) -> list[tuple[DeliveryRec
         .order_by(col(Member.name), col(DeliveryReceipt.version_us))
     ).all()
     return [(receipt, name, url) for receipt, name, url in rows]
+
+
+def first_added_us(session: Session, *, target_id: int, status: str) -> int | None:
+    """The earliest ``date_added`` among the target's receipts of this status."""
+    value = session.execute(
+        select(func.min(DeliveryReceipt.added_us)).where(
+            DeliveryReceipt.target_id == target_id, DeliveryReceipt.status == status
+        )
+    ).scalar_one()
+    return None if value is None else int(value)
 
 
 def forget_receipts(session: Session, *, target_id: int, status: str | None = None) -> int:

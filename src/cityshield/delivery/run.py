@@ -33,8 +33,17 @@ from cityshield.delivery.credentials import Credentials, unseal
 from cityshield.delivery.models import DeliveryTarget
 from cityshield.delivery.receipts import DELIVERED, REJECTED, Receipt
 from cityshield.delivery.retry import ACTIVE, Backoff, record_failure, record_success
-from cityshield.delivery.source import Batch, DueItem, member_count, read_batch, scope_digest
+from cityshield.delivery.source import (
+    Batch,
+    DueItem,
+    is_urgent,
+    member_count,
+    read_batch,
+    read_urgent,
+    scope_digest,
+)
 from cityshield.delivery.status import snapshot_lag
+from cityshield.delivery.webhooks import WEBHOOK, notifications
 from cityshield.errors import CityShieldError
 from cityshield.members.service import caller_for
 from cityshield.policy import service as policy
@@ -181,35 +190,45 @@ def _plan(
             target.scope_digest = digest
         target.next_check_us = now_us + options.recheck_us
         session.add(target)
-    batch = read_batch(
-        session,
-        caller=caller,
-        collection=collection,
-        target_id=target_id,
-        after_us=target.cursor_us,
-        limit=options.batch_size,
-    )
-    return _Plan(
-        _destination(target, member.name, options.fernet),
-        batch,
-        _eligible(session, target, batch.items),
-    )
+    destination = _destination(target, member.name, options.fernet)
+
+    def read(reader: Callable[..., Batch]) -> tuple[Batch, list[DueItem]]:
+        batch = reader(
+            session,
+            caller=caller,
+            collection=collection,
+            target_id=target_id,
+            after_us=target.cursor_us,
+            limit=options.batch_size,
+        )
+        return batch, _eligible(session, target, batch.items)
+
+    # Urgent items first, ahead of whatever the cursor has yet to pass (delivery.urgent).
+    batch, send = read(read_urgent)
+    if not send:
+        batch, send = read(read_batch)
+    if target.kind == WEBHOOK:
+        send = notifications(session, caller=caller, items=send)
+    return _Plan(destination, batch, send)
 
 
 def _eligible(session: Session, target: DeliveryTarget, items: list[DueItem]) -> list[DueItem]:
-    """Hold back network indicators fewer than ``min_members`` corroborate, unless the
-    target already has a version of one: then every later version follows (a revocation
-    must reach a receiver that blocks the earlier one)."""
-    if target.min_members is None or target.id is None:
+    """Hold back network indicators fewer than ``min_members`` corroborate, and for an
+    ``urgent_only`` target those that are not urgent, unless the target already has a
+    version of one: then every later version follows (a revocation must reach a receiver
+    that blocks the earlier one, even once the IOC is no longer urgent)."""
+    if (target.min_members is None and not target.urgent_only) or target.id is None:
         return items
-    counts = {item.object_id: member_count(item) for item in items}
-    below = [oid for oid, count in counts.items() if count < target.min_members]
+    minimum = target.min_members or 0
+
+    def admitted(item: DueItem) -> bool:
+        return member_count(item) >= minimum and (not target.urgent_only or is_urgent(item))
+
+    below = {item.object_id for item in items if not admitted(item)}
     if not below:
         return items
     followed = receipts_service.delivered_ids(session, target_id=target.id, object_ids=below)
-    return [
-        i for i in items if counts[i.object_id] >= target.min_members or i.object_id in followed
-    ]
+    return [i for i in items if i.object_id not in below or i.object_id in followed]
 
 
 def _destination(target: DeliveryTarget, member: str, fernet: Fernet) -> Destination:

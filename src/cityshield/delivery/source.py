@@ -27,7 +27,7 @@ from sqlmodel import Session, col
 
 from cityshield.dedup.models import NetworkView
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID
-from cityshield.delivery.models import DeliveryReceipt
+from cityshield.delivery.models import DeliveryReceipt, UrgentMark
 from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
 from cityshield.policy.active import policy_fingerprint
@@ -124,6 +124,50 @@ def read_batch(
     return Batch(items, max(top, after_us), more=False)
 
 
+def read_urgent(
+    session: Session,
+    *,
+    caller: Caller,
+    collection: Collection,
+    target_id: int,
+    after_us: int,
+    limit: int,
+) -> Batch:
+    """The due items that are urgent in the member's own eyes, ahead of the cursor's order:
+    a network view an urgent report it may see counts in (``NetworkView.urgent``, set by
+    the publisher from only those reports), or an original whose urgent mark was honoured.
+    The cursor stays where it is (``end_us == after_us``); the receipts keep the ordinary
+    scan from sending them again."""
+    source = policy.object_source(caller, collection)
+    if source is NetworkView:
+        urgent: Any = NetworkView.urgent
+    else:
+        urgent = exists().where(UrgentMark.stix_pk == StixObject.pk, UrgentMark.granted)
+    query, source = _due(
+        caller,
+        collection,
+        target_id,
+        after_us,
+        StixObject.object_id,
+        StixObject.version_us,
+        StixObject.date_added_us,
+        StixObject.body,
+    )
+    rows = session.execute(query.where(urgent).order_by(source.date_added_us).limit(limit)).all()
+    items: list[DueItem] = []
+    ids: set[str] = set()
+    for object_id, version_us, added_us, body in rows:
+        if object_id not in ids:  # one version of an object per batch (see read_batch)
+            ids.add(object_id)
+            items.append(DueItem(object_id, version_us, added_us, body))
+    return Batch(items, after_us, more=True)
+
+
+def is_urgent(item: DueItem) -> bool:
+    """Whether a network indicator says it is urgent (its corroboration extension)."""
+    return _corroboration(item).get("urgent") is True
+
+
 def lag(
     session: Session,
     *,
@@ -146,10 +190,14 @@ def lag(
 def member_count(item: DueItem) -> int:
     """How many members corroborate a network indicator, as its member sees it (0 when
     the body has no corroboration extension)."""
+    count = _corroboration(item).get("member_count")
+    return count if isinstance(count, int) else 0
+
+
+def _corroboration(item: DueItem) -> dict[str, Any]:
     body = orjson.loads(item.body)
     extension = (body.get("extensions") or {}).get(CORROBORATION_EXTENSION_ID) or {}
-    count = extension.get("member_count")
-    return count if isinstance(count, int) else 0
+    return extension if isinstance(extension, dict) else {}
 
 
 def scope_digest(session: Session, caller: Caller) -> str:

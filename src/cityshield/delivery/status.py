@@ -82,6 +82,7 @@ def public_target(
         collection=target.collection,
         view=target.view,
         min_members=target.min_members,
+        urgent_only=target.urgent_only,
         auth=target.auth,
         user=target.auth_user,
         secret=MASK if target.secret else None,

@@ -95,65 +95,74 @@ def register_target(
     return target
 
 
-def _find(session: Session, member_id: int) -> DeliveryTarget | None:
+def _find(session: Session, member_id: int, kind: str = TAXII) -> DeliveryTarget | None:
     return session.execute(
         select(DeliveryTarget).where(
-            col(DeliveryTarget.member_id) == member_id, col(DeliveryTarget.kind) == TAXII
+            col(DeliveryTarget.member_id) == member_id, col(DeliveryTarget.kind) == kind
         )
     ).scalar_one_or_none()
 
 
-def get_target_or_raise(session: Session, member_name: str) -> DeliveryTarget:
+def get_target_or_raise(session: Session, member_name: str, kind: str = TAXII) -> DeliveryTarget:
+    """The member's target of this kind (a push target, or with ``kind="webhook"`` its
+    webhook: both are delivery targets)."""
     member = session.execute(
         select(Member).where(col(Member.name) == member_name)
     ).scalar_one_or_none()
-    target = _find(session, member.id or 0) if member is not None else None
+    target = _find(session, member.id or 0, kind) if member is not None else None
     if target is None:
-        raise TargetNotFound(f"{member_name!r} has no push target.")
+        raise TargetNotFound(f"{member_name!r} has no {_NOUN.get(kind, kind)}.")
     return target
 
 
-def list_targets(session: Session) -> list[tuple[DeliveryTarget, str]]:
-    """Every target with its member's name, by name."""
-    rows = session.execute(
+_NOUN = {TAXII: "push target", "webhook": "webhook"}
+
+
+def list_targets(session: Session, kind: str | None = None) -> list[tuple[DeliveryTarget, str]]:
+    """Every target (of one kind) with its member's name, by name."""
+    query = (
         select(DeliveryTarget, col(Member.name))
         .join(Member, col(Member.id) == DeliveryTarget.member_id)
         .order_by(col(Member.name), col(DeliveryTarget.kind))
-    ).all()
-    return [(target, name) for target, name in rows]
+    )
+    if kind is not None:
+        query = query.where(col(DeliveryTarget.kind) == kind)
+    return [(target, name) for target, name in session.execute(query).all()]
 
 
-def remove_target(session: Session, *, member_name: str) -> None:
+def remove_target(session: Session, *, member_name: str, kind: str = TAXII) -> None:
     """Stop pushing to the member's server; its receipts go with it."""
-    session.delete(get_target_or_raise(session, member_name))
+    session.delete(get_target_or_raise(session, member_name, kind))
     session.flush()
 
 
-def pause_target(session: Session, *, member_name: str) -> DeliveryTarget:
+def pause_target(session: Session, *, member_name: str, kind: str = TAXII) -> DeliveryTarget:
     """Stop sending until resumed; what becomes due meanwhile is sent then."""
-    target = get_target_or_raise(session, member_name)
+    target = get_target_or_raise(session, member_name, kind)
     target.state = PAUSED
     session.add(target)
     return target
 
 
-def resume_target(session: Session, *, member_name: str) -> DeliveryTarget:
+def resume_target(session: Session, *, member_name: str, kind: str = TAXII) -> DeliveryTarget:
     """Active again (from paused or dead), due at once."""
-    target = get_target_or_raise(session, member_name)
+    target = get_target_or_raise(session, member_name, kind)
     reset(target)
     session.add(target)
     return target
 
 
 def retry_targets(
-    session: Session, *, member_name: str | None, rejected: bool = False
+    session: Session, *, member_name: str | None, rejected: bool = False, kind: str = TAXII
 ) -> list[DeliveryTarget]:
-    """Make a dead or backing-off target (or, with no name, every one) due now; with
-    ``rejected``, forget its refusals too and rescan, so the refused objects go again."""
+    """Make a dead or backing-off target (or, with no name, every one of any kind) due
+    now; with ``rejected``, forget its refusals too and rescan, so the refused objects go
+    again (a webhook rescans from its first refusal only: it tells of changes since it was
+    registered, it is not a copy to fill)."""
     if member_name is not None:
-        targets = [get_target_or_raise(session, member_name)]
+        targets = [get_target_or_raise(session, member_name, kind)]
         if targets[0].state == PAUSED:
-            raise TargetPaused(f"{member_name!r}'s push target is paused; resume it.")
+            raise TargetPaused(f"{member_name!r}'s {_NOUN.get(kind, kind)} is paused; resume it.")
     else:
         targets = [
             t
@@ -163,8 +172,12 @@ def retry_targets(
     for target in targets:
         reset(target)
         if rejected and target.id is not None:
+            first = receipts_service.first_added_us(session, target_id=target.id, status=REJECTED)
             receipts_service.forget_receipts(session, target_id=target.id, status=REJECTED)
-            target.cursor_us = 0
+            if target.kind == TAXII:
+                target.cursor_us = 0
+            elif first is not None:
+                target.cursor_us = min(target.cursor_us, first - 1)
             target.revision += 1
         session.add(target)
     session.flush()

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.service import record_contributions
+from cityshield.delivery.urgent import grant_urgent, with_republications
 from cityshield.errors import InvalidEnvelope
 from cityshield.flows.claims import check_claims
 from cityshield.hub.anonymity import republish_anonymous
@@ -101,7 +102,20 @@ def add_objects(
             by_member=True,
         )
     if result.written:
-        _share(session, network=network, collection=collection, written=result.written)
+        urgent: set[str] = set()
+        if network is not None:  # the crisis fast path (delivery.urgent)
+            urgent = grant_urgent(
+                session,
+                member_id=caller.member_id,
+                written=result.written,
+                successes=result.successes,
+                in_submissions=collection.alias == SUBMISSIONS_ALIAS,
+                default_per_hour=network.urgent_per_hour,
+                now_us=request_us,
+            )
+        _share(
+            session, network=network, collection=collection, written=result.written, urgent=urgent
+        )
     status = Status(
         id=str(uuid.uuid4()),
         member_id=caller.member_id,
@@ -127,8 +141,10 @@ def _share(
     network: HubContext | None,
     collection: Collection,
     written: list[Written],
+    urgent: set[str],
 ) -> None:
-    """Decide who may see the new objects, republish anonymous ones, feed the network."""
+    """Decide who may see the new objects, republish anonymous ones, feed the network
+    (``urgent``: the ids whose urgent mark was honoured)."""
     state = policy_state(session)
     write_audience(session, state, [(w.pk, w.obj, w.submitter_id, w.kid) for w in written])
     if network is None:
@@ -137,7 +153,7 @@ def _share(
         session, state=state, context=network, collection=collection, written=written
     )
     if collection.alias == SUBMISSIONS_ALIAS:
-        record_contributions(session, written=shared)
+        record_contributions(session, written=shared, urgent=with_republications(urgent))
 
 
 def _signed_by_caller(

@@ -153,4 +153,5 @@ def load_hub_context(session: Session, settings: Settings) -> HubContext:
         hub_kid=kid_for(key.public_key()),
         allowlist=load_allowlist(settings.allowlist_files),
         lifetime_days={**DEFAULT_LIFETIME_DAYS, **settings.lifetime_days},
+        urgent_per_hour=settings.urgent_per_hour,
     )
