@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.bulk import chunks, insert_rows
 from cityshield.jsonvalue import same_json
@@ -178,7 +178,9 @@ def write_candidates(
     seen_before = [oid for oid, versions in existing.items() if len(versions) > 1]
     refresh_version_flags(session, collection_id=collection.id, object_ids=seen_before)
     session.execute(
-        update(Collection).where(Collection.id == collection.id).values(last_added_us=added_us - 1)
+        update(Collection)
+        .where(col(Collection.id) == collection.id)
+        .values(last_added_us=added_us - 1)
     )
 
 
@@ -228,12 +230,12 @@ def _pks_by_date_added(session: Session, collection_id: str, first: int, last: i
     guaranteed row order degrades to one statement per row on SQLite."""
     return list(
         session.execute(
-            select(StixObject.pk)
+            select(col(StixObject.pk))
             .where(
-                StixObject.collection_id == collection_id,
-                StixObject.date_added_us.between(first, last),
+                col(StixObject.collection_id) == collection_id,
+                col(StixObject.date_added_us).between(first, last),
             )
-            .order_by(StixObject.date_added_us)
+            .order_by(col(StixObject.date_added_us))
         ).scalars()
     )
 
@@ -298,7 +300,7 @@ def _existing_versions(
         columns.append(StixObject.body)
     for chunk in chunks(sorted(ids)):
         query = select(*columns).where(
-            StixObject.collection_id == collection_id, StixObject.object_id.in_(chunk)
+            col(StixObject.collection_id) == collection_id, col(StixObject.object_id).in_(chunk)
         )
         for row in session.execute(query):
             object_id, version_us, submitter_id = row[:3]
