@@ -48,7 +48,7 @@ def ensure_iocs(session: Session, found: Iterable[CanonicalIOC], now: int) -> di
         insert_new = conflict_insert(session, NetworkIOC)
         statement = insert_new.on_conflict_do_nothing(index_elements=["key_digest"])
         session.execute(statement, rows)  # no RETURNING: it costs 3x the insert itself
-        ids.update(_ioc_ids(session, [row["key_digest"] for row in rows]))
+        ids.update(_ioc_ids(session, [key_digest(ioc.key) for ioc in missing]))
     return {wanted[h].key: ioc_id for h, ioc_id in ids.items()}
 
 

@@ -103,7 +103,7 @@ def publish(session: Session, *, context: HubContext, ioc_ids: list[int], now_us
     contributions: dict[int, list[Contribution]] = {}
     query = policy.counted_contributions(ioc_ids, default_marking=default_marking)
     for c in session.execute(query).all():
-        contributions.setdefault(c.ioc_id, []).append(c)
+        contributions.setdefault(c.ioc_id, []).append(c)  # type: ignore[arg-type]  # plain rows with the model's attributes (counted_contributions)
     objects: list[dict[str, Any]] = []
     unpublishable: set[int | None] = set()
     for ioc in iocs:

@@ -73,7 +73,7 @@ def blocklist(
     seen: dict[int, list[Contribution]] = {}
     query = policy.counted_contributions(list(candidates), caller)
     for contribution in session.execute(query).all():
-        seen.setdefault(contribution.ioc_id, []).append(contribution)
+        seen.setdefault(contribution.ioc_id, []).append(contribution)  # type: ignore[arg-type]  # plain rows with the model's attributes (counted_contributions)
     now = now_micros()
     lifetime = context.lifetime_us(observable_type)
     return sorted(

@@ -125,7 +125,7 @@ def _write(
 ) -> None:
     now_us = now_micros() // _MS * _MS
     versions = [_next_version(obj, latest.get(obj["id"]), key, now_us) for obj in signed]
-    written = []
+    written: list[int] = []
     for objects, kid in (
         ([v for v in versions if v is not None], kid_for(key.public_key())),
         (unsigned, None),

@@ -79,6 +79,7 @@ def create_member(
     )
     session.add(member)
     session.flush()
+    assert member.id is not None  # assigned by the flush
     for group in sorted(set(groups or [])):
         session.add(MemberGroup(member_id=member.id, group=group))
     # The publisher builds its network views from what it may see.

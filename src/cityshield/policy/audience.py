@@ -79,7 +79,7 @@ def policy_state(session: Session, document: PolicyDocument | None = None) -> Po
         hub_kids=frozenset(
             session.execute(
                 select(col(SigningKey.kid)).where(col(SigningKey.member_id).is_(None))
-            ).scalars()  # type: ignore[union-attr]
+            ).scalars()
         ),
     )
 

@@ -133,7 +133,7 @@ def visible_objects(caller: Caller, collection: Collection, *columns: Any) -> Se
         return select(*mapped).where(
             col(NetworkView.member_id) == caller.member_id, col(NetworkView.state) != VIEW_HIDDEN
         )
-    in_collection = StixObject.collection_id == collection.id
+    in_collection = col(StixObject.collection_id) == collection.id
     return select(*columns).where(in_collection, readable(caller, StixObject))
 
 

@@ -68,9 +68,8 @@ def object_version_us(obj: dict[str, Any]) -> int | None:
 
 def describe(obj: Any) -> dict[str, str]:
     """The id and version a status entry names an object by, whatever shape it has."""
-    entry: dict[str, str] = {"id": obj.get("id") if isinstance(obj, dict) else ""}
-    if not isinstance(entry["id"], str):
-        entry["id"] = ""
+    ident = obj.get("id") if isinstance(obj, dict) else ""
+    entry: dict[str, str] = {"id": ident if isinstance(ident, str) else ""}
     stamp = version_stamp(obj) if isinstance(obj, dict) else None
     if stamp is not None:
         entry["version"] = stamp
@@ -291,7 +290,7 @@ def _existing_versions(
     hub's many-versioned ones are not checked, so their bodies are not read.)"""
     found: dict[str, Submitters] = {}
     bodies: dict[tuple[str, int], dict[str, Any]] = {}
-    columns = [
+    columns: list[Any] = [
         StixObject.object_id,
         StixObject.version_us,
         StixObject.submitter_id,

@@ -121,7 +121,7 @@ def check_value(prop: Property, value: object, where: str, owner: dict | None = 
         for i, item in enumerate(value):
             item_where = f"{where[:-1]}[{i}]'"
             if isinstance(contained, Property):
-                err = check_value(contained, item, item_where)
+                err: str | None = check_value(contained, item, item_where)
             else:
                 err = _check_embedded(contained._properties, item, item_where)
             if err:
