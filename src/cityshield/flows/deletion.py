@@ -70,7 +70,7 @@ def withdraw_network_indicator(session: Session, *, caller: Caller, object_id: s
     network-wide one) as withdrawn and queue it for publication; returns its IOC id."""
     policy.require_admin(caller)
     in_views = select(col(NetworkView.ioc_id)).where(col(NetworkView.object_id) == object_id)
-    ioc = session.execute(
+    ioc: NetworkIOC | None = session.execute(
         select(NetworkIOC).where(
             or_(col(NetworkIOC.indicator_id) == object_id, col(NetworkIOC.id).in_(in_views))
         )

@@ -71,7 +71,7 @@ def ensure_collection(
     write_roles: list[str],
 ) -> Collection:
     """Create a built-in collection unless it exists (``init`` is idempotent)."""
-    existing = session.execute(
+    existing: Collection | None = session.execute(
         select(Collection).where(col(Collection.alias) == alias)
     ).scalar_one_or_none()
     if existing is not None:
@@ -92,7 +92,7 @@ def list_all_collections(session: Session) -> list[Collection]:
 
 
 def get_collection_by_alias(session: Session, alias: str) -> Collection:
-    collection = session.execute(
+    collection: Collection | None = session.execute(
         select(Collection).where(col(Collection.alias) == alias)
     ).scalar_one_or_none()
     if collection is None:
