@@ -36,6 +36,7 @@ test: install system-deps lint
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
 
 ## Benchmark the hub as served (cityshield serve: API + worker) beside medallion and OpenTAXII,
 ## on SQLite then PostgreSQL (bench/README.md); `python -m bench.profile` for a py-spy profile.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -54,7 +54,7 @@ def list_(
 ) -> None:
     """List members with their role and groups (never their tokens)."""
     with hub_session() as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "name": m.name,
                 "identity_id": m.identity_id,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.bulk import chunks, insert_rows
 from cityshield.dedup.models import Contribution
@@ -82,8 +82,10 @@ def of_originals(object_ids: list[str], *columns: Any) -> Any:
     unique (collection, id, version) index), not through an index of their own."""
     return (
         select(*columns)
-        .join(StixObject, StixObject.pk == Contribution.stix_pk)
-        .where(StixObject.collection_id == _SUBMISSIONS, StixObject.object_id.in_(object_ids))
+        .join(StixObject, col(StixObject.pk) == col(Contribution.stix_pk))
+        .where(
+            col(StixObject.collection_id) == _SUBMISSIONS, col(StixObject.object_id).in_(object_ids)
+        )
     )
 
 

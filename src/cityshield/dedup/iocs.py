@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.bulk import chunks, conflict_insert
 from cityshield.dedup.canonical import CanonicalIOC
@@ -48,7 +48,7 @@ def ensure_iocs(session: Session, found: Iterable[CanonicalIOC], now: int) -> di
         insert_new = conflict_insert(session, NetworkIOC)
         statement = insert_new.on_conflict_do_nothing(index_elements=["key_digest"])
         session.execute(statement, rows)  # no RETURNING: it costs 3x the insert itself
-        ids.update(_ioc_ids(session, [row["key_digest"] for row in rows]))
+        ids.update(_ioc_ids(session, [key_digest(ioc.key) for ioc in missing]))
     return {wanted[h].key: ioc_id for h, ioc_id in ids.items()}
 
 
@@ -56,7 +56,9 @@ def _ioc_ids(session: Session, hashes: list[bytes]) -> dict[bytes, int]:
     """key_digest -> id of the IOCs already stored, in IN queries of at most 500."""
     found: dict[bytes, int] = {}
     for chunk in chunks(hashes):
-        query = select(NetworkIOC.key_digest, NetworkIOC.id).where(NetworkIOC.key_digest.in_(chunk))
+        query = select(col(NetworkIOC.key_digest), col(NetworkIOC.id)).where(
+            col(NetworkIOC.key_digest).in_(chunk)
+        )
         found.update({h: ioc_id for h, ioc_id in session.execute(query)})
     return found
 
@@ -64,14 +66,14 @@ def _ioc_ids(session: Session, hashes: list[bytes]) -> dict[bytes, int]:
 def ioc_for_reference(session: Session, ref: str) -> int | None:
     """The IOC a sighting is of: a network indicator, or an original that contributes."""
     by_network = session.execute(
-        select(NetworkIOC.id).where(NetworkIOC.indicator_id == ref)
+        select(col(NetworkIOC.id)).where(col(NetworkIOC.indicator_id) == ref)
     ).scalar_one_or_none()
     if by_network is not None:
         return int(by_network)
     by_original = session.execute(
         of_originals([ref], Contribution.ioc_id)
         .where(Contribution.kind == "indicator")
-        .order_by(Contribution.version_us.desc())
+        .order_by(col(Contribution.version_us).desc())
         .limit(1)
     ).scalar_one_or_none()
     return int(by_original) if by_original is not None else None

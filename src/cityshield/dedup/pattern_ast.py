@@ -34,7 +34,7 @@ _ORDER_CLASSES = {
 }
 
 
-class PatternBuilder(STIXPatternVisitorForSTIX21):
+class PatternBuilder(STIXPatternVisitorForSTIX21):  # type: ignore[misc]  # stix2 is untyped
     """stix2's AST builder with its comparison visitors fixed (see the module docstring)."""
 
     def __init__(self) -> None:

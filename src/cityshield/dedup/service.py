@@ -14,7 +14,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.bulk import chunks
 from cityshield.dedup.aggregate import corroborate
@@ -101,12 +101,14 @@ def publish(session: Session, *, context: HubContext, ioc_ids: list[int], now_us
     """
     network = get_collection_by_alias(session, NETWORK_ALIAS)
     dequeue(session, ioc_ids)
-    iocs = session.execute(select(NetworkIOC).where(NetworkIOC.id.in_(ioc_ids))).scalars().all()
+    iocs = (
+        session.execute(select(NetworkIOC).where(col(NetworkIOC.id).in_(ioc_ids))).scalars().all()
+    )
     default_marking = active_policy(session).default_marking
     contributions: dict[int, list[Contribution]] = {}
     query = policy.counted_contributions(ioc_ids, default_marking=default_marking)
     for c in session.execute(query).all():
-        contributions.setdefault(c.ioc_id, []).append(c)
+        contributions.setdefault(c.ioc_id, []).append(c)  # type: ignore[arg-type]  # plain rows with the model's attributes (counted_contributions)
     objects: list[dict[str, Any]] = []
     unpublishable: set[int | None] = set()
     for ioc in iocs:
@@ -187,9 +189,11 @@ def withdraw_originals(session: Session, stix_pks: list[int]) -> None:
     vouched for are queued, so the network view stops counting them at the next publish.
     (An older version left behind does not start contributing again: it was superseded.)"""
     for chunk in chunks(stix_pks):
-        vouched = select(Contribution.ioc_id).where(Contribution.stix_pk.in_(chunk)).distinct()
+        vouched = (
+            select(col(Contribution.ioc_id)).where(col(Contribution.stix_pk).in_(chunk)).distinct()
+        )
         mark_pending(session, session.execute(vouched).scalars().all())
-        session.execute(delete(Contribution).where(Contribution.stix_pk.in_(chunk)))
+        session.execute(delete(Contribution).where(col(Contribution.stix_pk).in_(chunk)))
 
 
 def refresh_for_key(session: Session, *, context: HubContext, kid: str) -> int:
@@ -198,9 +202,9 @@ def refresh_for_key(session: Session, *, context: HubContext, kid: str) -> int:
     every reader may still see."""
     ioc_ids = (
         session.execute(
-            select(Contribution.ioc_id)
-            .join(StixObject, StixObject.pk == Contribution.stix_pk)
-            .where(StixObject.kid == kid)
+            select(col(Contribution.ioc_id))
+            .join(StixObject, col(StixObject.pk) == col(Contribution.stix_pk))
+            .where(col(StixObject.kid) == kid)
             .distinct()
         )
         .scalars()
@@ -215,10 +219,10 @@ def age_network(session: Session, *, context: HubContext, now_us: int | None = N
     now = now_us or now_micros()
     expired = (
         session.execute(
-            select(NetworkIOC.id).where(
-                NetworkIOC.state == "active",
-                NetworkIOC.expires_us.is_not(None),
-                NetworkIOC.expires_us <= now,
+            select(col(NetworkIOC.id)).where(
+                col(NetworkIOC.state) == "active",
+                col(NetworkIOC.expires_us).is_not(None),
+                col(NetworkIOC.expires_us) <= now,
             )
         )
         .scalars()

@@ -14,7 +14,7 @@ or a newline can break a whole list.
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.dedup.aggregate import corroborate
 from cityshield.dedup.hub_context import HubContext
@@ -62,8 +62,8 @@ def blocklist(
         ioc.id: ioc
         for ioc in session.execute(
             policy.visible_network_iocs(caller, network).where(
-                NetworkIOC.observable_type == observable_type,
-                NetworkIOC.state == "active",
+                col(NetworkIOC.observable_type) == observable_type,
+                col(NetworkIOC.state) == "active",
                 NetworkIOC.benign_reason.is_(None),  # type: ignore[union-attr]
                 NetworkIOC.value.is_not(None),  # type: ignore[union-attr]
             )
@@ -73,7 +73,7 @@ def blocklist(
     seen: dict[int, list[Contribution]] = {}
     query = policy.counted_contributions(list(candidates), caller)
     for contribution in session.execute(query).all():
-        seen.setdefault(contribution.ioc_id, []).append(contribution)
+        seen.setdefault(contribution.ioc_id, []).append(contribution)  # type: ignore[arg-type]  # plain rows with the model's attributes (counted_contributions)
     now = now_micros()
     lifetime = context.lifetime_us(observable_type)
     return sorted(

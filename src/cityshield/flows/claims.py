@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.bulk import chunks
 from cityshield.stix.vocabulary import TLP_LEVELS, is_official_definition
@@ -108,7 +108,7 @@ def _refusal(
 
 
 def _reserved_identities(session: Session) -> set[str]:
-    reserved = set(session.execute(select(Member.identity_id)).scalars())
+    reserved = set(session.execute(select(col(Member.identity_id))).scalars())
     hub = session.get(HubSetting, "identity")
     if hub is not None:
         reserved.add(orjson.loads(hub.value)["id"])
@@ -119,9 +119,9 @@ def _hub_published(session: Session, ids: Iterable[str]) -> set[str]:
     """Which of these ids the hub publishes in its ``hub`` collection."""
     found: set[str] = set()
     for chunk in chunks(sorted(ids)):
-        query = select(StixObject.object_id).where(
-            StixObject.collection_id == collection_id_for(HUB_ALIAS),
-            StixObject.object_id.in_(chunk),
+        query = select(col(StixObject.object_id)).where(
+            col(StixObject.collection_id) == collection_id_for(HUB_ALIAS),
+            col(StixObject.object_id).in_(chunk),
         )
         found.update(session.execute(query).scalars())
     return found
@@ -131,12 +131,12 @@ def _stored_markings(session: Session, refs: Iterable[str]) -> set[str]:
     """Marking-definitions stored in any collection (looked up through the unique
     (collection, id, version) index: there is no index on the id alone)."""
     found: set[str] = set()
-    collections = list(session.execute(select(Collection.id)).scalars())
+    collections = list(session.execute(select(col(Collection.id))).scalars())
     for chunk in chunks(sorted(refs)):
-        query = select(StixObject.object_id).where(
-            StixObject.collection_id.in_(collections),
-            StixObject.object_id.in_(chunk),
-            StixObject.type == "marking-definition",
+        query = select(col(StixObject.object_id)).where(
+            col(StixObject.collection_id).in_(collections),
+            col(StixObject.object_id).in_(chunk),
+            col(StixObject.type) == "marking-definition",
         )
         found.update(session.execute(query).scalars())
     return found

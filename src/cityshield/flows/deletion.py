@@ -10,7 +10,7 @@ every block export from then on, and every member's view is republished saying s
 from __future__ import annotations
 
 from sqlalchemy import delete, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.dedup.models import NetworkIOC, NetworkView
 from cityshield.dedup.queue import mark_pending
@@ -69,10 +69,10 @@ def withdraw_network_indicator(session: Session, *, caller: Caller, object_id: s
     """Mark the IOC behind a network indicator id (any member's view of it, or the
     network-wide one) as withdrawn and queue it for publication; returns its IOC id."""
     policy.require_admin(caller)
-    in_views = select(NetworkView.ioc_id).where(NetworkView.object_id == object_id)
-    ioc = session.execute(
+    in_views = select(col(NetworkView.ioc_id)).where(col(NetworkView.object_id) == object_id)
+    ioc: NetworkIOC | None = session.execute(
         select(NetworkIOC).where(
-            or_(NetworkIOC.indicator_id == object_id, NetworkIOC.id.in_(in_views))
+            or_(col(NetworkIOC.indicator_id) == object_id, col(NetworkIOC.id).in_(in_views))
         )
     ).scalar_one_or_none()
     if ioc is None or ioc.id is None:

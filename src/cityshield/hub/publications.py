@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.dedup.publish import corroboration_extension_definition
 from cityshield.jsonvalue import same_json
@@ -73,10 +73,10 @@ def identity_revoked(session: Session, identity_id: str) -> bool:
     """Whether the hub has revoked this identity: no member may take its id again, because
     a revoked STIX object gets no new version."""
     body = session.execute(
-        select(StixObject.body).where(
-            StixObject.collection_id == collection_id_for(HUB_ALIAS),
-            StixObject.object_id == identity_id,
-            StixObject.is_latest,
+        select(col(StixObject.body)).where(
+            col(StixObject.collection_id) == collection_id_for(HUB_ALIAS),
+            col(StixObject.object_id) == identity_id,
+            col(StixObject.is_latest),
         )
     ).scalar_one_or_none()
     return body is not None and orjson.loads(body).get("revoked") is True
@@ -88,9 +88,9 @@ def _open(session: Session) -> tuple[Collection, dict[str, JSONObject]]:
     collection = get_collection_by_alias(session, HUB_ALIAS)
     lock_collection(session, collection.id)
     rows = session.execute(
-        select(StixObject.object_id, StixObject.body).where(
-            StixObject.collection_id == collection.id,
-            StixObject.is_latest,
+        select(col(StixObject.object_id), col(StixObject.body)).where(
+            col(StixObject.collection_id) == collection.id,
+            col(StixObject.is_latest),
         )
     )
     return collection, {object_id: orjson.loads(body) for object_id, body in rows}
@@ -102,7 +102,7 @@ def _member_identities(
     """Every member's identity, plus a revoked version of each published identity whose
     member was removed: the hub no longer vouches for it, while objects that name it as
     their creator still resolve to a name."""
-    members = session.execute(select(Member).order_by(Member.id)).scalars().all()
+    members = session.execute(select(Member).order_by(col(Member.id))).scalars().all()
     current = {m.identity_id: member_identity(m, hub_identity_id=hub_identity_id) for m in members}
     removed = [
         {**without_signature(obj), "revoked": True}
@@ -125,7 +125,7 @@ def _write(
 ) -> None:
     now_us = now_micros() // _MS * _MS
     versions = [_next_version(obj, latest.get(obj["id"]), key, now_us) for obj in signed]
-    written = []
+    written: list[int] = []
     for objects, kid in (
         ([v for v in versions if v is not None], kid_for(key.public_key())),
         (unsigned, None),

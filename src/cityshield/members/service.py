@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.dedup.models import ViewPending
 from cityshield.errors import BadRequest, Conflict, NotFound
@@ -48,7 +48,7 @@ def identity_id_for(name: str) -> str:
 
 
 def get_member(session: Session, name: str) -> Member | None:
-    return session.execute(select(Member).where(Member.name == name)).scalar_one_or_none()
+    return session.execute(select(Member).where(col(Member.name) == name)).scalar_one_or_none()
 
 
 def get_member_or_raise(session: Session, name: str) -> Member:
@@ -79,6 +79,7 @@ def create_member(
     )
     session.add(member)
     session.flush()
+    assert member.id is not None  # assigned by the flush
     for group in sorted(set(groups or [])):
         session.add(MemberGroup(member_id=member.id, group=group))
     # The publisher builds its network views from what it may see.
@@ -100,7 +101,7 @@ def rotate_token(session: Session, *, name: str) -> NewCredentials:
 def remove_member(session: Session, *, name: str) -> None:
     """Remove a member and its groups. Objects it submitted stay (submitter becomes unknown)."""
     member = get_member_or_raise(session, name)
-    session.execute(delete(MemberGroup).where(MemberGroup.member_id == member.id))
+    session.execute(delete(MemberGroup).where(col(MemberGroup.member_id) == member.id))
     session.delete(member)
     session.flush()
 
@@ -114,7 +115,7 @@ def list_members(session: Session) -> list[tuple[Member, list[str]]]:
 def _groups_by_member(session: Session) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {}
     for member_id, group in session.execute(
-        select(MemberGroup.member_id, MemberGroup.group).order_by(MemberGroup.group)
+        select(col(MemberGroup.member_id), col(MemberGroup.group)).order_by(col(MemberGroup.group))
     ):
         result.setdefault(member_id, []).append(group)
     return result
@@ -123,7 +124,7 @@ def _groups_by_member(session: Session) -> dict[int, list[str]]:
 def caller_for_token(session: Session, *, token: str, name: str | None = None) -> Caller | None:
     """The member a token belongs to (and, for HTTP Basic, whose name matches), or None."""
     member = session.execute(
-        select(Member).where(Member.token_hash == hash_token(token))
+        select(Member).where(col(Member.token_hash) == hash_token(token))
     ).scalar_one_or_none()
     if member is None or not member.active:
         return None
@@ -140,7 +141,7 @@ def caller_for_member(session: Session, name: str) -> Caller:
 def caller_for(session: Session, member: Member) -> Caller:
     """The principal a member acts as: its groups merged with those the policy assigns."""
     groups = session.execute(
-        select(MemberGroup.group).where(MemberGroup.member_id == member.id)
+        select(col(MemberGroup.group)).where(col(MemberGroup.member_id) == member.id)
     ).scalars()
     policy = active_policy(session)
     return Caller(

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.bulk import insert_rows
 from cityshield.policy.active import active_policy, effective_groups
@@ -59,9 +59,13 @@ class PolicyState:
 
 def policy_state(session: Session, document: PolicyDocument | None = None) -> PolicyState:
     document = document or active_policy(session)
-    members = session.execute(select(Member.id, Member.name, Member.identity_id)).all()
+    members = session.execute(
+        select(col(Member.id), col(Member.name), col(Member.identity_id))
+    ).all()
     db_groups: dict[int, set[str]] = {}
-    for member_id, group in session.execute(select(MemberGroup.member_id, MemberGroup.group)):
+    for member_id, group in session.execute(
+        select(col(MemberGroup.member_id), col(MemberGroup.group))
+    ):
         db_groups.setdefault(member_id, set()).add(group)
     return PolicyState(
         document=document,
@@ -73,7 +77,9 @@ def policy_state(session: Session, document: PolicyDocument | None = None) -> Po
             for member_id, name, _ in members
         },
         hub_kids=frozenset(
-            session.execute(select(SigningKey.kid).where(SigningKey.member_id.is_(None))).scalars()  # type: ignore[union-attr]
+            session.execute(
+                select(col(SigningKey.kid)).where(col(SigningKey.member_id).is_(None))
+            ).scalars()
         ),
     )
 
@@ -109,20 +115,25 @@ def write_public_audience(session: Session, pks: Iterable[int]) -> None:
 def recompute_audiences(session: Session, state: PolicyState) -> int:
     """Rewrite the audience of every stored object outside the network collection (network
     versions derive their visibility from their originals). Returns how many objects."""
-    network_ids = select(Collection.id).where(Collection.alias == NETWORK_ALIAS)
+    network_ids = select(col(Collection.id)).where(col(Collection.alias) == NETWORK_ALIAS)
     last_pk = 0
     total = 0
     while True:
         batch = session.execute(
-            select(StixObject.pk, StixObject.body, StixObject.submitter_id, StixObject.kid)
-            .where(StixObject.pk > last_pk, StixObject.collection_id.not_in(network_ids))
-            .order_by(StixObject.pk)
+            select(
+                col(StixObject.pk),
+                col(StixObject.body),
+                col(StixObject.submitter_id),
+                col(StixObject.kid),
+            )
+            .where(col(StixObject.pk) > last_pk, col(StixObject.collection_id).not_in(network_ids))
+            .order_by(col(StixObject.pk))
             .limit(_BATCH)
         ).all()
         if not batch:
             return total
         pks = [row[0] for row in batch]
-        session.execute(delete(Audience).where(Audience.stix_pk.in_(pks)))
+        session.execute(delete(Audience).where(col(Audience.stix_pk).in_(pks)))
         write_audience(
             session,
             state,

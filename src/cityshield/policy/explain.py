@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.errors import NotFound
 from cityshield.members.caller import Caller
@@ -25,9 +25,9 @@ def explain_object(session: Session, *, object_id: str, viewer: Caller) -> dict[
     ``object_id``."""
     row = session.execute(
         select(StixObject, Collection)
-        .join(Collection, Collection.id == StixObject.collection_id)
-        .where(StixObject.object_id == object_id, Collection.alias != NETWORK_ALIAS)
-        .order_by(StixObject.is_latest.desc(), StixObject.date_added_us.desc())
+        .join(Collection, col(Collection.id) == col(StixObject.collection_id))
+        .where(col(StixObject.object_id) == object_id, col(Collection.alias) != NETWORK_ALIAS)
+        .order_by(col(StixObject.is_latest).desc(), col(StixObject.date_added_us).desc())
         .limit(1)
     ).first()
     if row is None:
@@ -47,7 +47,9 @@ def explain_object(session: Session, *, object_id: str, viewer: Caller) -> dict[
         allowed = False
         reasons.append(f"{viewer.name}'s role may not read collection {collection.alias}")
     enforced = session.execute(
-        select(StixObject.pk).where(StixObject.pk == stored.pk, policy.readable(viewer, StixObject))
+        select(col(StixObject.pk)).where(
+            col(StixObject.pk) == stored.pk, policy.readable(viewer, StixObject)
+        )
     ).first() is not None and policy.can_read(viewer, collection)
     if enforced != allowed:
         reasons.append(

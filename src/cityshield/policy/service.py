@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlmodel import col
 
 from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView
 from cityshield.errors import Forbidden
@@ -97,10 +98,10 @@ def readable(caller: Caller, obj: Any = StixObject) -> ColumnElement[bool]:
         return not_quarantined(obj)
     mine = principals(caller)
     allowed = exists().where(
-        Audience.stix_pk == obj.pk, Audience.principal.in_(mine), Audience.allow
+        col(Audience.stix_pk) == obj.pk, col(Audience.principal).in_(mine), col(Audience.allow)
     )
     denied = exists().where(
-        Audience.stix_pk == obj.pk, Audience.principal.in_(mine), ~Audience.allow
+        col(Audience.stix_pk) == obj.pk, col(Audience.principal).in_(mine), ~col(Audience.allow)
     )
     return and_(
         not_quarantined(obj), or_(obj.submitter_id == caller.member_id, and_(allowed, ~denied))
@@ -130,9 +131,9 @@ def visible_objects(caller: Caller, collection: Collection, *columns: Any) -> Se
     if source is NetworkView:
         mapped = [getattr(NetworkView, _VIEW_COLUMNS.get(c.key, c.key)) for c in columns]
         return select(*mapped).where(
-            NetworkView.member_id == caller.member_id, NetworkView.state != VIEW_HIDDEN
+            col(NetworkView.member_id) == caller.member_id, col(NetworkView.state) != VIEW_HIDDEN
         )
-    in_collection = StixObject.collection_id == collection.id
+    in_collection = col(StixObject.collection_id) == collection.id
     return select(*columns).where(in_collection, readable(caller, StixObject))
 
 
@@ -166,9 +167,9 @@ def counted_contributions(
     aggregates thousands of them per envelope)."""
     return (
         select(*Contribution.__table__.columns)  # type: ignore[attr-defined]
-        .join(StixObject, StixObject.pk == Contribution.stix_pk)
+        .join(StixObject, col(StixObject.pk) == col(Contribution.stix_pk))
         .where(
-            Contribution.ioc_id.in_(ioc_ids),
+            col(Contribution.ioc_id).in_(ioc_ids),
             contribution_counts(caller, _default(caller, default_marking)),
         )
     )
@@ -187,10 +188,10 @@ def visible_network_iocs(caller: Caller, network: Collection) -> Select[Any]:
     least one contribution the caller may see, so a hidden report cannot leak its value."""
     require_can_read(caller, network)
     counted = (
-        select(Contribution.id)
-        .join(StixObject, StixObject.pk == Contribution.stix_pk)
+        select(col(Contribution.id))
+        .join(StixObject, col(StixObject.pk) == col(Contribution.stix_pk))
         .where(
-            Contribution.ioc_id == NetworkIOC.id,
+            col(Contribution.ioc_id) == col(NetworkIOC.id),
             contribution_counts(caller, caller.default_marking),
         )
     )

@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.errors import BadRequest, Conflict, NotFound
 from cityshield.members.service import get_member_or_raise
@@ -118,12 +118,14 @@ def list_keys(
     session: Session, *, member_name: str | None = None, kid: str | None = None
 ) -> list[tuple[SigningKey, str]]:
     """Keys with their owner's name ("hub" for the hub's own key)."""
-    query = select(SigningKey, Member.name).outerjoin(Member, Member.id == SigningKey.member_id)
+    query = select(SigningKey, col(Member.name)).outerjoin(
+        Member, col(Member.id) == col(SigningKey.member_id)
+    )
     if member_name is not None:
-        query = query.where(Member.name == member_name)
+        query = query.where(col(Member.name) == member_name)
     if kid is not None:
-        query = query.where(SigningKey.kid == kid)
-    rows = session.execute(query.order_by(SigningKey.created_us)).all()
+        query = query.where(col(SigningKey.kid) == kid)
+    rows = session.execute(query.order_by(col(SigningKey.created_us))).all()
     return [(key, name or "hub") for key, name in rows]
 
 
@@ -155,7 +157,7 @@ def keys_by_kid(session: Session, kids: Iterable[str]) -> dict[str, SigningKey]:
     wanted = sorted(set(kids))
     if not wanted:
         return {}
-    rows = session.execute(select(SigningKey).where(SigningKey.kid.in_(wanted))).scalars()
+    rows = session.execute(select(SigningKey).where(col(SigningKey.kid).in_(wanted))).scalars()
     return {key.kid: key for key in rows}
 
 
@@ -176,7 +178,9 @@ def check_key_usable(key: SigningKey | None, *, kid: str, member_id: int, at_us:
 def jwks_document(session: Session, *, hub_identity_id: str | None) -> dict[str, Any]:
     """Every registered key as a JWK with its validity (``nbf``/``exp``/``revoked_at``/
     ``compromised_since`` in epoch seconds) and the STIX identity it signs for."""
-    identities = dict(session.execute(select(Member.id, Member.identity_id)).tuples().all())
+    identities = dict(
+        session.execute(select(col(Member.id), col(Member.identity_id))).tuples().all()
+    )
     keys = []
     for key, _owner in list_keys(session):
         jwk = public_jwk(public_key_of(key), kid=key.kid)

@@ -43,7 +43,7 @@ def signature_reasons(
             reasons[i] = _reason(exc)
             continue
         pending.append(i)
-    registry = keys_by_kid(session, (kids[i] for i in pending if kids[i]))
+    registry = keys_by_kid(session, (kid for i in pending if (kid := kids[i])))
     to_verify: list[tuple[int, dict[str, Any], Ed25519PublicKey]] = []
     for i in pending:
         kid = kids[i] or ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.errors import BadRequest, CollectionNotFound, Conflict
 from cityshield.members.caller import ROLES
@@ -46,7 +46,7 @@ def create_collection(
     read_roles: list[str],
     write_roles: list[str],
 ) -> Collection:
-    if session.execute(select(Collection).where(Collection.alias == alias)).first():
+    if session.execute(select(Collection).where(col(Collection.alias) == alias)).first():
         raise Conflict(f"A collection with alias {alias!r} already exists.")
     collection = Collection(
         id=collection_id_for(alias),
@@ -71,8 +71,8 @@ def ensure_collection(
     write_roles: list[str],
 ) -> Collection:
     """Create a built-in collection unless it exists (``init`` is idempotent)."""
-    existing = session.execute(
-        select(Collection).where(Collection.alias == alias)
+    existing: Collection | None = session.execute(
+        select(Collection).where(col(Collection.alias) == alias)
     ).scalar_one_or_none()
     if existing is not None:
         return existing
@@ -92,8 +92,8 @@ def list_all_collections(session: Session) -> list[Collection]:
 
 
 def get_collection_by_alias(session: Session, alias: str) -> Collection:
-    collection = session.execute(
-        select(Collection).where(Collection.alias == alias)
+    collection: Collection | None = session.execute(
+        select(Collection).where(col(Collection.alias) == alias)
     ).scalar_one_or_none()
     if collection is None:
         raise CollectionNotFound(f"No collection with alias {alias!r}; run `cityshield init`.")
@@ -105,7 +105,7 @@ def get_collection_or_raise(session: Session, collection_id: str) -> Collection:
     collection = (
         session.get(Collection, collection_id)
         or session.execute(
-            select(Collection).where(Collection.alias == collection_id)
+            select(Collection).where(col(Collection.alias) == collection_id)
         ).scalar_one_or_none()
     )
     if collection is None:

@@ -4,7 +4,7 @@ order: every writer and deleter of a collection's objects takes it first."""
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.store.models import Collection
 
@@ -18,11 +18,11 @@ def lock_collection(session: Session, collection_id: str) -> int:
     """
     session.execute(
         update(Collection)
-        .where(Collection.id == collection_id)
+        .where(col(Collection.id) == collection_id)
         .values(last_added_us=Collection.last_added_us)
     )
     return int(
         session.execute(
-            select(Collection.last_added_us).where(Collection.id == collection_id)
+            select(col(Collection.last_added_us)).where(col(Collection.id) == collection_id)
         ).scalar_one()
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.bulk import chunks, insert_rows
 from cityshield.jsonvalue import same_json
@@ -68,9 +68,8 @@ def object_version_us(obj: dict[str, Any]) -> int | None:
 
 def describe(obj: Any) -> dict[str, str]:
     """The id and version a status entry names an object by, whatever shape it has."""
-    entry: dict[str, str] = {"id": obj.get("id") if isinstance(obj, dict) else ""}
-    if not isinstance(entry["id"], str):
-        entry["id"] = ""
+    ident = obj.get("id") if isinstance(obj, dict) else ""
+    entry: dict[str, str] = {"id": ident if isinstance(ident, str) else ""}
     stamp = version_stamp(obj) if isinstance(obj, dict) else None
     if stamp is not None:
         entry["version"] = stamp
@@ -178,7 +177,9 @@ def write_candidates(
     seen_before = [oid for oid, versions in existing.items() if len(versions) > 1]
     refresh_version_flags(session, collection_id=collection.id, object_ids=seen_before)
     session.execute(
-        update(Collection).where(Collection.id == collection.id).values(last_added_us=added_us - 1)
+        update(Collection)
+        .where(col(Collection.id) == collection.id)
+        .values(last_added_us=added_us - 1)
     )
 
 
@@ -228,12 +229,12 @@ def _pks_by_date_added(session: Session, collection_id: str, first: int, last: i
     guaranteed row order degrades to one statement per row on SQLite."""
     return list(
         session.execute(
-            select(StixObject.pk)
+            select(col(StixObject.pk))
             .where(
-                StixObject.collection_id == collection_id,
-                StixObject.date_added_us.between(first, last),
+                col(StixObject.collection_id) == collection_id,
+                col(StixObject.date_added_us).between(first, last),
             )
-            .order_by(StixObject.date_added_us)
+            .order_by(col(StixObject.date_added_us))
         ).scalars()
     )
 
@@ -289,7 +290,7 @@ def _existing_versions(
     hub's many-versioned ones are not checked, so their bodies are not read.)"""
     found: dict[str, Submitters] = {}
     bodies: dict[tuple[str, int], dict[str, Any]] = {}
-    columns = [
+    columns: list[Any] = [
         StixObject.object_id,
         StixObject.version_us,
         StixObject.submitter_id,
@@ -298,7 +299,7 @@ def _existing_versions(
         columns.append(StixObject.body)
     for chunk in chunks(sorted(ids)):
         query = select(*columns).where(
-            StixObject.collection_id == collection_id, StixObject.object_id.in_(chunk)
+            col(StixObject.collection_id) == collection_id, col(StixObject.object_id).in_(chunk)
         )
         for row in session.execute(query):
             object_id, version_us, submitter_id = row[:3]

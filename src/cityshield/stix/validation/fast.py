@@ -111,13 +111,13 @@ def _fast_json(value: object, depth: int = 0) -> bool:
     t = type(value)
     if t is str or t is int or t is bool or value is None:
         return True
-    if t is float:
+    if type(value) is float:
         return value - value == 0
     if depth >= _MAX_FAST_DEPTH:
         return False
-    if t is list:
+    if type(value) is list:
         return all(_fast_json(v, depth + 1) for v in value)
-    if t is dict:
+    if type(value) is dict:
         return all(type(k) is str and _fast_json(v, depth + 1) for k, v in value.items())
     return False
 

@@ -8,6 +8,8 @@ types such as ``kill_chain_phases``, ``external_references`` and extensions.
 
 from __future__ import annotations
 
+from typing import Any
+
 from stix2.properties import (
     BinaryProperty,
     BooleanProperty,
@@ -85,7 +87,9 @@ def _check_embedded(props: dict[str, Property], value: object, where: str) -> st
     return None
 
 
-def check_value(prop: Property, value: object, where: str, owner: dict | None = None) -> str:
+def check_value(
+    prop: Property, value: object, where: str, owner: dict[str, Any] | None = None
+) -> str:
     """The reason ``value`` is not the JSON a stix2 property expects, or ''.
 
     stix2 coerces (``str(5)``, ``int("5")``, ``"t"`` -> True, a string -> a one-item
@@ -121,7 +125,7 @@ def check_value(prop: Property, value: object, where: str, owner: dict | None = 
         for i, item in enumerate(value):
             item_where = f"{where[:-1]}[{i}]'"
             if isinstance(contained, Property):
-                err = check_value(contained, item, item_where)
+                err: str | None = check_value(contained, item, item_where)
             else:
                 err = _check_embedded(contained._properties, item, item_where)
             if err:

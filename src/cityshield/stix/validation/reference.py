@@ -98,7 +98,7 @@ def _reference(obj: object) -> str | None:
             return err
         ext_types = {
             e.get("extension_type")
-            for k, e in extensions.items()
+            for k, e in obj["extensions"].items()
             if k.startswith("extension-definition--")
         }
     else:
