@@ -112,23 +112,23 @@ def _urgent_past_cursor(target: Any) -> Any:
 
     def unsent(source: Any) -> Any:
         return ~exists().where(
-            DeliveryReceipt.target_id == target.id,
-            DeliveryReceipt.object_id == source.object_id,
-            DeliveryReceipt.version_us == source.version_us,
+            col(DeliveryReceipt.target_id) == target.id,
+            col(DeliveryReceipt.object_id) == source.object_id,
+            col(DeliveryReceipt.version_us) == source.version_us,
         )
 
     in_view = exists().where(
-        NetworkView.member_id == target.member_id,
-        NetworkView.urgent,
-        NetworkView.date_added_us > target.cursor_us,
+        col(NetworkView.member_id) == target.member_id,
+        col(NetworkView.urgent),
+        col(NetworkView.date_added_us) > target.cursor_us,
         unsent(NetworkView),
     )
     marked = exists().where(
-        UrgentMark.granted,
-        StixObject.pk == UrgentMark.stix_pk,
-        StixObject.collection_id == StoreCollection.id,
-        StoreCollection.alias == target.view,
-        StixObject.date_added_us > target.cursor_us,
+        col(UrgentMark.granted),
+        col(StixObject.pk) == UrgentMark.stix_pk,
+        col(StixObject.collection_id) == StoreCollection.id,
+        col(StoreCollection.alias) == target.view,
+        col(StixObject.date_added_us) > target.cursor_us,
         unsent(StixObject),
     )
     return case((target.view == NETWORK_ALIAS, in_view), else_=marked)

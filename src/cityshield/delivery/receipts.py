@@ -109,7 +109,7 @@ def first_added_us(session: Session, *, target_id: int, status: str) -> int | No
     """The earliest ``date_added`` among the target's receipts of this status."""
     value = session.execute(
         select(func.min(DeliveryReceipt.added_us)).where(
-            DeliveryReceipt.target_id == target_id, DeliveryReceipt.status == status
+            col(DeliveryReceipt.target_id) == target_id, col(DeliveryReceipt.status) == status
         )
     ).scalar_one()
     return None if value is None else int(value)

@@ -142,7 +142,7 @@ def read_urgent(
     if source is NetworkView:
         urgent: Any = NetworkView.urgent
     else:
-        urgent = exists().where(UrgentMark.stix_pk == StixObject.pk, UrgentMark.granted)
+        urgent = exists().where(col(UrgentMark.stix_pk) == StixObject.pk, col(UrgentMark.granted))
     query, source = _due(
         caller,
         collection,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.delivery.models import UrgentMark, UrgentSetting
 from cityshield.hub.anonymity import republished_id
@@ -163,13 +163,13 @@ def _refusal(
 def _honoured_since(session: Session, member_id: int, since_us: int) -> list[int]:
     """When the member's honoured marks of the window were made, oldest first."""
     query = (
-        select(UrgentMark.marked_us)
+        select(col(UrgentMark.marked_us))
         .where(
-            UrgentMark.member_id == member_id,
-            UrgentMark.marked_us > since_us,
-            UrgentMark.granted,
+            col(UrgentMark.member_id) == member_id,
+            col(UrgentMark.marked_us) > since_us,
+            col(UrgentMark.granted),
         )
-        .order_by(UrgentMark.marked_us)
+        .order_by(col(UrgentMark.marked_us))
     )
     return [int(t) for t in session.execute(query).scalars()]
 
@@ -179,9 +179,9 @@ def honoured_count(session: Session, *, member_id: int, now_us: int) -> int:
     return int(
         session.execute(
             select(func.count()).where(
-                UrgentMark.member_id == member_id,
-                UrgentMark.marked_us > now_us - HOUR_US,
-                UrgentMark.granted,
+                col(UrgentMark.member_id) == member_id,
+                col(UrgentMark.marked_us) > now_us - HOUR_US,
+                col(UrgentMark.granted),
             )
         ).scalar_one()
     )

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import orjson
 from cryptography.fernet import Fernet
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID
 from cityshield.delivery import receipts as receipts_service
@@ -124,7 +124,7 @@ def register_webhook(
 def find_webhook(session: Session, member_id: int) -> DeliveryTarget | None:
     return session.execute(
         select(DeliveryTarget).where(
-            DeliveryTarget.member_id == member_id, DeliveryTarget.kind == WEBHOOK
+            col(DeliveryTarget.member_id) == member_id, col(DeliveryTarget.kind) == WEBHOOK
         )
     ).scalar_one_or_none()
 
@@ -220,9 +220,9 @@ def _authors(session: Session, caller: Caller, refs: set[str]) -> dict[str, dict
     signers = {
         kid: {"identity": identity, "name": name}
         for kid, identity, name in session.execute(
-            select(SigningKey.kid, Member.identity_id, Member.name)
-            .join(Member, Member.id == SigningKey.member_id)
-            .where(SigningKey.kid.in_(sorted(set(kids.values()))))  # type: ignore[attr-defined]
+            select(col(SigningKey.kid), col(Member.identity_id), col(Member.name))
+            .join(Member, col(Member.id) == SigningKey.member_id)
+            .where(col(SigningKey.kid).in_(sorted(set(kids.values()))))
         )
     }
-    return {ref: signers.get(kid) for ref, kid in kids.items()}  # type: ignore[misc]
+    return {ref: signers.get(kid) for ref, kid in kids.items()}
