@@ -35,7 +35,7 @@ class Allowlist:
         except ValueError:
             return None
         for allowed in self.networks:
-            if network.version == allowed.version and network.overlaps(allowed):  # type: ignore[arg-type]
+            if network.version == allowed.version and network.overlaps(allowed):
                 return f"overlaps allowlisted network {allowed}"
         return None
 

@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy import delete, false, func, or_, select, true
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.bulk import conflict_insert
 from cityshield.dedup.models import NetworkIOC, PendingIOC, ViewPending
@@ -49,7 +49,7 @@ def mark_all_pending(session: Session) -> None:
     """Queue every IOC (after a policy change, what counts in each aggregate may differ)."""
     statement, remark = _upsert(session)
     every = (
-        select(NetworkIOC.id, false()).where(true()).order_by(NetworkIOC.id)
+        select(col(NetworkIOC.id), false()).where(true()).order_by(col(NetworkIOC.id))
     )  # WHERE: SQLite syntax
     session.execute(
         statement.from_select(["ioc_id", "urgent"], every).on_conflict_do_update(
@@ -61,15 +61,17 @@ def mark_all_pending(session: Session) -> None:
 def due(session: Session, limit: int) -> list[int]:
     """Up to ``limit`` queued IOCs, in key order: the urgent ones alone while there are
     any, so that their pass is small and commits at once, whatever else is queued."""
-    query = select(PendingIOC.ioc_id).order_by(PendingIOC.ioc_id).limit(limit)
-    urgent = list(session.execute(query.where(PendingIOC.urgent)).scalars())
+    query = select(col(PendingIOC.ioc_id)).order_by(col(PendingIOC.ioc_id)).limit(limit)
+    urgent = list(session.execute(query.where(col(PendingIOC.urgent))).scalars())
     return urgent or list(session.execute(query).scalars())
 
 
 def dequeue(session: Session, ioc_ids: list[int]) -> None:
     """Take these IOCs off the queue, waiting for any writer still queueing one of them."""
-    queued = PendingIOC.ioc_id.in_(ioc_ids)
-    session.execute(select(PendingIOC.ioc_id).where(queued).order_by("ioc_id").with_for_update())
+    queued = col(PendingIOC.ioc_id).in_(ioc_ids)
+    session.execute(
+        select(col(PendingIOC.ioc_id)).where(queued).order_by("ioc_id").with_for_update()
+    )
     session.execute(delete(PendingIOC).where(queued))
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import bindparam, func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cityshield.bulk import chunks, insert_rows
 from cityshield.dedup.aggregate import Corroboration, corroborate
@@ -98,7 +98,9 @@ class _Published:
 def viewers(session: Session) -> list[Caller]:
     """Every member: each reads the network through its own views (an admin's view counts
     every report that is not quarantined or restricted)."""
-    members = session.execute(select(Member).where(Member.active).order_by(Member.id)).scalars()
+    members = session.execute(
+        select(Member).where(col(Member.active)).order_by(col(Member.id))
+    ).scalars()
     return [caller_for(session, member) for member in members]
 
 
@@ -218,7 +220,9 @@ def _next_view(
         version = max(stamp, before["version_us"] + 1000)
     same_id = before is not None and generation == before["generation"]
     return {
-        "object_id": before["object_id"] if same_id else network_indicator_id(ioc.key, generation),
+        "object_id": before["object_id"]
+        if before is not None and same_id
+        else network_indicator_id(ioc.key, generation),
         "generation": generation,
         "digest": digest,
         "state": summary.state,
@@ -286,19 +290,21 @@ def build_pending_views(
     the network lock: a member joining a large hub must not stall publication); returns
     how many IOCs were gone through, 0 when no member is waiting."""
     done = 0
-    for pending in session.execute(select(ViewPending).order_by(ViewPending.member_id)).scalars():
+    for pending in session.execute(
+        select(ViewPending).order_by(col(ViewPending.member_id))
+    ).scalars():
         member = session.get(Member, pending.member_id)
         limit = budget - done
         ids = list(
             session.execute(
-                select(NetworkIOC.id)
-                .where(NetworkIOC.id >= pending.next_ioc_id)
-                .order_by(NetworkIOC.id)
+                select(col(NetworkIOC.id))
+                .where(col(NetworkIOC.id) >= pending.next_ioc_id)
+                .order_by(col(NetworkIOC.id))
                 .limit(limit)
             ).scalars()
         )
         if member is not None and ids:
-            iocs = session.execute(select(NetworkIOC).where(NetworkIOC.id.in_(ids))).scalars()
+            iocs = session.execute(select(NetworkIOC).where(col(NetworkIOC.id).in_(ids))).scalars()
             publish_views(
                 session,
                 context=context,
