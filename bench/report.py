@@ -265,8 +265,10 @@ def print_report(results: dict[str, Any]) -> None:
         print(targets_table(results["targets"]))
     if results.get("load"):
         print(load_table(results["load"]))
+    took = results.get("seconds")
     print(
-        f"\ntotal run time: {results['seconds']:.0f} s; 1-minute load average "
+        f"\ntotal run time: {'n/a (cut short)' if took is None else f'{took:.0f} s'}; "
+        "1-minute load average "
         f"{results['load_average_start']} at start, {results.get('load_average_end')} at end "
         f"(other work on this machine skews every figure)"
     )
@@ -284,7 +286,6 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0]) if args else Path(__file__).resolve().parent / "results" / "latest.json"
     results = json.loads(path.read_text())
-    results.setdefault("seconds", 0.0)
     results["targets"] = targets(results.get("backends", {}))
     print_report(results)
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.stacks import by_role, package, parse_raw, summary, within
 
 RAW = [
@@ -63,3 +65,23 @@ def test_within_divides_one_piece_of_work() -> None:
     inside = within(stacks, lambda s: "handle (cityshield/taxii/api.py)" in s.frames)
     assert inside["samples"] == 8
     assert inside["own"][0]["share"] == 0.75
+
+
+def test_analyse_a_raw_file_per_process_and_per_piece_of_work(tmp_path: Path) -> None:
+    from bench.profile import analyse
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text(
+        'process 10:"serve";add_objects (cityshield/store/ingest.py);'
+        "lock_collection (cityshield/store/service.py) 3\n"
+        'process 10:"serve";select (selectors.py) 1\n'
+        'process 11:"worker";publish_pending (cityshield/dedup/service.py) 2\n'
+    )
+    result = analyse(raw, {10: "api (serve)", 11: "worker"})
+    assert result["processes"]["api (serve)"]["samples"] == 4
+    ingest = result["within"]["api: inside the ingest request"]
+    assert ingest["samples"] == 3
+    assert (
+        ingest["total_cityshield"][1]["function"] == "lock_collection (cityshield/store/service.py)"
+    )
+    assert result["within"]["worker: inside a publication"]["samples"] == 2
