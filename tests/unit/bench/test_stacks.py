@@ -72,7 +72,7 @@ def test_analyse_a_raw_file_per_process_and_per_piece_of_work(tmp_path: Path) ->
 
     raw = tmp_path / "raw.txt"
     raw.write_text(
-        'process 10:"serve";add_objects (cityshield/store/ingest.py);'
+        'process 10:"serve";add_objects (cityshield/flows/ingest.py);'
         "lock_collection (cityshield/store/service.py) 3\n"
         'process 10:"serve";select (selectors.py) 1\n'
         'process 11:"worker";publish_pending (cityshield/dedup/service.py) 2\n'
