@@ -71,6 +71,15 @@ def high_water(session: Session, *, caller: Caller, collection: Collection) -> i
     return int(value or 0)
 
 
+_ITEM_COLUMNS = (
+    StixObject.object_id,
+    StixObject.version_us,
+    StixObject.date_added_us,
+    StixObject.body,
+)
+"""What a due item is read as (:class:`DueItem`), in the view's own columns (``_due``)."""
+
+
 def _due(
     caller: Caller, collection: Collection, target_id: int, after_us: int, *columns: Any
 ) -> tuple[Select[Any], Any]:
@@ -104,10 +113,7 @@ def read_batch(
         collection,
         target_id,
         after_us,
-        StixObject.object_id,
-        StixObject.version_us,
-        StixObject.date_added_us,
-        StixObject.body,
+        *_ITEM_COLUMNS,
     )
     rows = session.execute(
         query.where(source.date_added_us <= top).order_by(source.date_added_us).limit(limit + 1)
@@ -148,10 +154,7 @@ def read_urgent(
         collection,
         target_id,
         after_us,
-        StixObject.object_id,
-        StixObject.version_us,
-        StixObject.date_added_us,
-        StixObject.body,
+        *_ITEM_COLUMNS,
     )
     rows = session.execute(query.where(urgent).order_by(source.date_added_us).limit(limit)).all()
     items: list[DueItem] = []
