@@ -104,7 +104,7 @@ def test_member_urgent_shows_and_sets_what_a_member_may_do(hub: Hub) -> None:
         "custom": False,
         "honoured_last_hour": 0,
     }
-    denied = json.loads(cli("member", "urgent", city.name, "--deny", "--per-hour", "3").stdout)
+    denied = json.loads(cli("member", "urgent", city.name, "--no-allow", "--per-hour", "3").stdout)
     assert denied["allowed"] is False and denied["per_hour"] == 3 and denied["custom"] is True
     allowed = json.loads(cli("member", "urgent", city.name, "--allow").stdout)
     assert allowed["allowed"] is True and allowed["per_hour"] == 3

@@ -37,13 +37,13 @@ def add(
     urgent_only: Annotated[
         bool,
         typer.Option(
-            "--urgent-only/--all",
+            "--urgent-only/--no-urgent-only",
             help="Only urgent network indicators (and later versions of those it was sent).",
         ),
     ] = False,
     new_secret: Annotated[
         bool,
-        typer.Option("--new-secret/--keep-secret", help="Replacing: make a new secret too."),
+        typer.Option("--new-secret/--no-new-secret", help="Replacing: make a new secret too."),
     ] = False,
 ) -> None:
     """Register (or replace) the member's webhook; prints it as JSON, with "secret":
@@ -107,7 +107,7 @@ def urgent_command(
     name: Annotated[str, typer.Argument(help="A member.")],
     allow: Annotated[
         bool | None,
-        typer.Option("--allow/--deny", help="Whether its urgent marks may be honoured."),
+        typer.Option("--allow/--no-allow", help="Whether its urgent marks may be honoured."),
     ] = None,
     per_hour: Annotated[
         int | None,

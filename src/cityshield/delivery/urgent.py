@@ -6,7 +6,7 @@ is the whole object but the signature entry) and nobody between the city and the
 a member relaying it, can add or strip it unseen. The hub honours a mark only
 
 - on objects submitted to ``submissions`` (what feeds the network view and is pushed),
-- from a member an admin has not denied it (``member urgent NAME --deny``),
+- from a member an admin has not denied it (``member urgent NAME --no-allow``),
 - within the member's hourly limit: at most ``per_hour`` honoured marks in the last 60
   minutes (``CITYSHIELD_URGENT_PER_HOUR``, or the member's own number).
 
