@@ -103,9 +103,12 @@ class Profile:
             self.total[frame] += stack.samples
 
     def top(self, counts: Counter[str], n: int, keep: Callable[[str], bool] = bool) -> list:
+        """The ``n`` largest counts; ties by name, since frames are counted from a set and
+        its order (string hashing) changes from one run to the next."""
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         return [
             {"function": name, "samples": count, "share": round(count / self.samples, 4)}
-            for name, count in counts.most_common()
+            for name, count in ranked
             if keep(name)
         ][:n]
 
