@@ -114,6 +114,19 @@ class Settings(BaseSettings):
         "receiver holds one delivery thread for at most this long per notification.",
     )
 
+    ui_session_idle_minutes: float = Field(
+        default=30,
+        gt=0,
+        description="A web page session ends after this long without a request (the "
+        "analyst signs in again).",
+    )
+    ui_session_hours: float = Field(
+        default=12,
+        gt=0,
+        description="A web page session ends this long after sign-in, however active: "
+        "about one incident shift.",
+    )
+
     @field_validator("home")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:

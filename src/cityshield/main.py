@@ -28,6 +28,8 @@ from cityshield.signing.api import router as signing_router
 from cityshield.signing.pool import shutdown_pool, start_pool
 from cityshield.taxii.api import router as taxii_router
 from cityshield.taxii.responses import taxii_json
+from cityshield.web.app import MOUNT as UI_MOUNT
+from cityshield.web.app import create_ui
 from cityshield.worker.api import router as jobs_router
 
 
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(UnexpectedErrors, render=_unexpected_error)
+    # The web page first: TAXII's /{api_root}/ routes would otherwise take /ui/.
+    app.mount(UI_MOUNT, create_ui(state))
     app.include_router(signing_router)
     app.include_router(distribution_router)
     app.include_router(policy_router)

@@ -9,6 +9,7 @@ from cityshield.delivery.models import DeliveryReceipt, DeliveryTarget
 from cityshield.policy.models import Audience
 from cityshield.signing.models import SigningKey
 from cityshield.store.models import Collection, HubSetting, Member, MemberGroup, Status, StixObject
+from cityshield.web.models import WebSession
 from cityshield.worker.models import JobRow
 
 metadata = SQLModel.metadata
@@ -29,4 +30,5 @@ TABLES = (
     SigningKey,
     Status,
     StixObject,
+    WebSession,
 )

@@ -89,6 +89,7 @@ LAYERS: tuple[Layer, ...] = (
             "migrations",
             "soc",
             "taxii",
+            "web",
             "worker",
         ),
     ),

@@ -1,0 +1,211 @@
+"""The web page in a real headless Chromium against the real hub (uvicorn, SQLite and
+PostgreSQL): sign in, the dashboard as the member may see it, sign out; a form posted from
+another page refused; the security headers the browser enforces.
+
+Each backend gets a hub of its own, so the dashboard shows exactly this module's network.
+Screenshots go to ``test-artifacts/web/``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
+
+from tests.conftest import BACKENDS, database_url
+from tests.utils.browser import chromium, console_errors, screenshot
+from tests.utils.server import Hub, TestMember, start_hub, submit
+from tests.utils.stix import fresh_ipv4, indicator
+
+TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+WAIT_SECONDS = 20
+
+
+@dataclass
+class Network:
+    """Two cities of one region: ``viewer`` signs in; ``other`` shares one IOC with it
+    (TLP:GREEN) and keeps one to itself (TLP:RED)."""
+
+    hub: Hub
+    viewer: TestMember
+    other: TestMember
+    own: list[str]
+    shared: str
+    red: str
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def network(request: pytest.FixtureRequest) -> Iterator[Network]:
+    hub = start_hub(request.param, database_url(request.param, request))
+    try:
+        viewer = hub.member(groups=["north"], name="riverton")
+        other = hub.member(groups=["north"], name="lakeside")
+        own, shared, red = [fresh_ipv4(), fresh_ipv4()], fresh_ipv4(), fresh_ipv4()
+        submit(hub, viewer, *(indicator(value=v, confidence=60) for v in [*own, shared]))
+        submit(
+            hub,
+            other,
+            indicator(value=shared, confidence=70),
+            indicator(value=red, object_marking_refs=[TLP_RED]),
+        )
+        yield Network(hub, viewer, other, own, shared, red)
+    finally:
+        if hub.thread:
+            hub.thread.stop()
+        hub.engine.dispose()
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    with chromium() as driver:
+        yield driver
+
+
+def wait_for(driver: WebDriver, element_id: str) -> Any:
+    return WebDriverWait(driver, WAIT_SECONDS).until(
+        expected_conditions.presence_of_element_located((By.ID, element_id))
+    )
+
+
+def sign_in(driver: WebDriver, hub: Hub, member: TestMember) -> None:
+    driver.get(f"{hub.base_url}/ui/")
+    wait_for(driver, "signin-form")  # a signed-out browser is sent to the form
+    driver.find_element(By.ID, "name").send_keys(member.name)
+    driver.find_element(By.ID, "token").send_keys(member.token)
+    driver.find_element(By.ID, "signin").click()
+    wait_for(driver, "newest")
+
+
+def column(driver: WebDriver, table_id: str, index: int) -> list[str]:
+    rows = driver.find_elements(By.CSS_SELECTOR, f"#{table_id} tbody tr")
+    return [row.find_elements(By.TAG_NAME, "td")[index].text for row in rows]
+
+
+def test_sign_in_see_the_dashboard_and_sign_out(network: Network, browser: WebDriver) -> None:
+    hub = network.hub
+    sign_in(browser, hub, network.viewer)
+    assert browser.current_url == f"{hub.base_url}/ui/"
+    assert browser.find_element(By.CSS_SELECTOR, "header .who").text.startswith("riverton")
+    screenshot(browser, f"dashboard-{hub.backend}")
+
+    newest = column(browser, "newest-table", 0)
+    assert {*network.own, network.shared} == set(newest)
+    top = browser.find_element(By.CSS_SELECTOR, "#corroborated-table tbody tr")
+    cells = [td.text for td in top.find_elements(By.TAG_NAME, "td")]
+    assert cells[0] == network.shared
+    assert cells[2] == "2", "both cities reported the shared IOC"
+    assert cells[5] == "88", "noisy-OR of 60 and 70"
+
+    bars = browser.find_elements(By.CSS_SELECTOR, "#submissions-chart rect.bar")
+    assert len(bars) == 30
+    counts = [int(bar.get_attribute("data-count") or "0") for bar in bars]
+    assert sum(counts) == 4, "the viewer's three reports and its neighbour's GREEN one"
+    assert "No push target" in browser.find_element(By.ID, "delivery").text
+    assert browser.find_elements(By.ID, "jobs") == [], "job health is for admins"
+    assert network.red not in browser.page_source
+
+    browser.find_element(By.ID, "signout").click()
+    notice = wait_for(browser, "notice")
+    assert notice.text == "You are signed out."
+    browser.get(f"{hub.base_url}/ui/")
+    wait_for(browser, "signin-form")
+    assert browser.find_elements(By.ID, "notice") == []
+    screenshot(browser, f"signed-out-{hub.backend}")
+    assert console_errors(browser) == []
+
+
+def test_the_other_city_sees_its_red_report_only_in_its_own_count(
+    network: Network, browser: WebDriver
+) -> None:
+    sign_in(browser, network.hub, network.other)
+    counts = [
+        int(bar.get_attribute("data-count") or "0")
+        for bar in browser.find_elements(By.CSS_SELECTOR, "#submissions-chart rect.bar")
+    ]
+    assert sum(counts) == 5, "its own two reports (RED included) and the viewer's three"
+    # A RED report never counts in a network indicator (not even for its author).
+    assert network.red not in column(browser, "newest-table", 0)
+
+
+def test_a_wrong_token_is_refused_on_the_form(network: Network, browser: WebDriver) -> None:
+    browser.get(f"{network.hub.base_url}/ui/signin")
+    wait_for(browser, "signin-form")
+    browser.find_element(By.ID, "name").send_keys(network.viewer.name)
+    browser.find_element(By.ID, "token").send_keys(network.other.token)
+    browser.find_element(By.ID, "signin").click()
+    assert wait_for(browser, "error").text == "Unknown member name or wrong token."
+    screenshot(browser, f"signin-refused-{network.hub.backend}")
+    browser.get(f"{network.hub.base_url}/ui/")
+    wait_for(browser, "signin-form")
+
+
+class _Attacker(BaseHTTPRequestHandler):
+    """Another site's page with a form that posts to the hub's sign-out (a CSRF attempt:
+    same site as the hub, so the browser even sends the session cookie)."""
+
+    target = ""
+
+    def do_GET(self) -> None:
+        page = (
+            "<!doctype html><title>prize</title>"
+            f'<form method="post" action="{self.target}"><input name="x" value="1">'
+            '<button id="claim">Claim your prize</button></form>'
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_form_posted_from_another_page_is_refused(network: Network, browser: WebDriver) -> None:
+    hub = network.hub
+    sign_in(browser, hub, network.viewer)
+    handler = type("Attacker", (_Attacker,), {"target": f"{hub.base_url}/ui/signout"})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        browser.get(f"http://127.0.0.1:{server.server_address[1]}/")
+        browser.find_element(By.ID, "claim").click()
+        problem = wait_for(browser, "problem")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    assert "Form refused" in problem.text
+    assert "security token is missing or wrong" in problem.text
+    screenshot(browser, f"csrf-refused-{hub.backend}")
+    browser.get(f"{hub.base_url}/ui/")
+    wait_for(browser, "newest")  # still signed in: the forged sign-out did nothing
+
+
+def test_security_headers_and_the_stylesheet_under_them(
+    network: Network, browser: WebDriver
+) -> None:
+    hub = network.hub
+    with httpx.Client(base_url=hub.base_url) as client:
+        for path in ("/ui/signin", "/ui/", "/ui/no-such-page", "/ui/static/cityshield.css"):
+            headers = client.get(path).headers
+            csp = headers["content-security-policy"]
+            assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp, path
+            assert "script-src" not in csp and "unsafe-inline" not in csp, path
+            assert headers["x-content-type-options"] == "nosniff", path
+            assert headers["referrer-policy"] == "no-referrer", path
+            static = path.startswith("/ui/static/")
+            assert (headers["cache-control"] == "no-store") != static, path
+    sign_in(browser, hub, network.viewer)
+    header = browser.find_element(By.CSS_SELECTOR, "header.top")
+    assert header.value_of_css_property("background-color") == "rgba(16, 36, 62, 1)"
+    assert console_errors(browser) == [], "the page breaks none of its own policy"
