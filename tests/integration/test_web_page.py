@@ -21,6 +21,10 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
+from cityshield.db import session_scope
+from cityshield.delivery.credentials import cipher
+from cityshield.delivery.targets import TargetSpec, register_target
+from cityshield.timefmt import now_micros
 from tests.conftest import BACKENDS, database_url
 from tests.utils.browser import chromium, console_errors, screenshot
 from tests.utils.server import Hub, TestMember, start_hub, submit
@@ -143,9 +147,29 @@ def test_a_wrong_token_is_refused_on_the_form(network: Network, browser: WebDriv
     browser.find_element(By.ID, "token").send_keys(network.other.token)
     browser.find_element(By.ID, "signin").click()
     assert wait_for(browser, "error").text == "Unknown member name or wrong token."
+    assert browser.find_element(By.ID, "name").get_attribute("value") == network.viewer.name
+    assert browser.find_element(By.ID, "token").get_attribute("value") == ""
     screenshot(browser, f"signin-refused-{network.hub.backend}")
     browser.get(f"{network.hub.base_url}/ui/")
     wait_for(browser, "signin-form")
+
+
+def test_an_admin_sees_every_delivery_and_the_jobs(network: Network, browser: WebDriver) -> None:
+    hub = network.hub
+    admin = hub.member(role="admin", name="hub-admin")
+    with session_scope(hub.engine) as session:
+        register_target(
+            session,
+            member_name=network.viewer.name,
+            spec=TargetSpec("https://taxii.riverton.example/api1/", "c"),
+            fernet=cipher(hub.settings.home),
+            now_us=now_micros(),
+        )
+    sign_in(browser, hub, admin)
+    assert column(browser, "delivery-table", 0) == [network.viewer.name]
+    jobs = column(browser, "jobs-table", 0)
+    assert {"delivery", "network-publication"} <= set(jobs)
+    screenshot(browser, f"dashboard-admin-{hub.backend}")
 
 
 class _Attacker(BaseHTTPRequestHandler):

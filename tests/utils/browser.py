@@ -8,6 +8,7 @@ as the PostgreSQL fixture does.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import tempfile
@@ -68,12 +69,16 @@ def chromium() -> Iterator[WebDriver]:
 
 
 def screenshot(driver: WebDriver, name: str) -> Path:
-    """Save the whole page as ``test-artifacts/web/<name>.png`` and print where."""
+    """Save the whole page (not only the window) as ``test-artifacts/web/<name>.png``
+    and print where."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1366, max(900, min(int(height), 4000)))
-    driver.save_screenshot(str(path))
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]  # type: ignore[attr-defined]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 6000), "scale": 1}
+    shot = driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
+    path.write_bytes(base64.b64decode(shot["data"]))
     print(f"screenshot: {path}")
     return path
 

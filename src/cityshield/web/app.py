@@ -23,7 +23,7 @@ from cityshield.web.api import router
 from cityshield.web.cookies import SESSION_COOKIE, base_path, clear_cookie
 from cityshield.web.errors import SessionExpired, SignInRefused, SignInRequired
 from cityshield.web.render import error_page, signin_page
-from cityshield.web.security import SecurityHeaders
+from cityshield.web.security import SecurityHeaders, served_over_https
 
 MOUNT = "/ui"
 HTTP_TITLES = {404: "Page not found", 405: "Method not allowed"}
@@ -40,7 +40,9 @@ async def _sign_in_first(request: Request, exc: Exception) -> Response:
 
 async def _sign_in_refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRefused)
-    return signin_page(request, status=exc.http_status, error=exc.description)
+    return signin_page(
+        request, status=exc.http_status, error=exc.description, name=exc.details.get("name", "")
+    )
 
 
 async def _hub_error(request: Request, exc: Exception) -> Response:
@@ -84,8 +86,7 @@ def create_ui(state: AppState) -> FastAPI:
     ui.add_exception_handler(StarletteHTTPException, _http_error)
     ui.add_exception_handler(RequestValidationError, _validation_error)
     ui.add_middleware(UnexpectedErrors, render=_unexpected_error)
-    url = state.settings.public_url
-    ui.add_middleware(SecurityHeaders, https=url is not None and url.scheme == "https")
+    ui.add_middleware(SecurityHeaders, https=served_over_https(state.settings))
     ui.include_router(router)
     ui.mount("/static", StaticFiles(packages=[("cityshield.web", "static")]), name="static")
     return ui

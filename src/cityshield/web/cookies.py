@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from cityshield.deps import app_state
+from cityshield.web.security import served_over_https
 from cityshield.web.sessions import new_secret
 
 SESSION_COOKIE = "cityshield_session"
@@ -27,9 +28,7 @@ def base_path(request: Request) -> str:
 
 
 def https(request: Request) -> bool:
-    """Whether the hub's public URL is https (then cookies are ``Secure``, and HSTS)."""
-    url = app_state(request).settings.public_url
-    return url is not None and url.scheme == "https"
+    return served_over_https(app_state(request).settings)
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:

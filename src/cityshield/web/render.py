@@ -54,10 +54,15 @@ def render(
 
 
 def signin_page(
-    request: Request, *, status: int = 200, notice: str | None = None, error: str | None = None
+    request: Request,
+    *,
+    status: int = 200,
+    notice: str | None = None,
+    error: str | None = None,
+    name: str = "",
 ) -> HTMLResponse:
-    """The sign-in form, with its pre-session CSRF secret in a cookie (new if the browser
-    has none)."""
+    """The sign-in form (``name`` filled in again after a refusal; never the token), with
+    its pre-session CSRF secret in a cookie (new if the browser has none)."""
     secret, new = signin_secret(request)
     response = render(
         request,
@@ -66,6 +71,7 @@ def signin_page(
         signin_csrf=csrf_token(secret),
         notice=SIGNIN_NOTICES.get(notice or ""),
         error=error,
+        name=name,
     )
     if new:
         set_cookie(request, response, SIGNIN_COOKIE, secret)

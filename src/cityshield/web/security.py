@@ -12,6 +12,8 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cityshield.config import Settings
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
@@ -33,6 +35,14 @@ HEADERS = {
 }
 HSTS = "max-age=31536000"
 STATIC_CACHE = "public, max-age=3600"
+
+
+def served_over_https(settings: Settings) -> bool:
+    """Whether browsers reach the hub over https (its public URL says so): then cookies
+    are ``Secure`` and HSTS is sent. Without a public URL the hub cannot know, and a
+    ``Secure`` cookie would never come back over plain http."""
+    url = settings.public_url
+    return url is not None and url.scheme == "https"
 
 
 class SecurityHeaders:

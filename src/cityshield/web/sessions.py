@@ -83,7 +83,7 @@ def sign_in(session: Session, *, name: str, token: str, lifetime: Lifetime, now_
     if name and token and len(name) <= MAX_NAME and len(token) <= MAX_TOKEN:
         caller = caller_for_token(session, token=token, name=name)
     if caller is None:
-        raise SignInRefused("Unknown member name or wrong token.")
+        raise SignInRefused("Unknown member name or wrong token.", name=name[:MAX_NAME])
     session.execute(
         delete(WebSession).where(
             or_(
