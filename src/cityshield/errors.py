@@ -23,6 +23,9 @@ build error JSON themselves, so every failure a client sees has the same shape.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 
 class CityShieldError(Exception):
     """Root of every error the hub reports to a client."""
@@ -100,3 +103,9 @@ class PayloadTooLarge(CityShieldError):
 
 class UnsupportedMediaType(CityShieldError):
     http_status, title = 415, "Unsupported media type"
+
+
+def describe_invalid_request(errors: Iterable[Mapping[str, Any]]) -> str:
+    """A request-validation failure's reasons in one line (``where: what; ...``), as every
+    error answer (TAXII JSON or the web page) states them."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)

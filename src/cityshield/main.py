@@ -18,7 +18,7 @@ from cityshield.db import make_engine, session_scope
 from cityshield.delivery.api import router as delivery_router
 from cityshield.deps import AppState, attach_state
 from cityshield.distribution.api import router as distribution_router
-from cityshield.errors import CityShieldError
+from cityshield.errors import CityShieldError, describe_invalid_request
 from cityshield.hub.service import ensure_hub, load_hub_context
 from cityshield.members.auth import CHALLENGE
 from cityshield.middleware import UnexpectedErrors
@@ -70,7 +70,7 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    reasons = describe_invalid_request(exc.errors())
     return error_response(400, "Bad request", reasons)
 
 

@@ -26,7 +26,7 @@ from cityshield.delivery.credentials import cipher
 from cityshield.delivery.targets import TargetSpec, register_target
 from cityshield.timefmt import now_micros
 from tests.conftest import BACKENDS, database_url
-from tests.utils.browser import chromium, console_errors, screenshot
+from tests.utils.browser import Chrome, chromium, console_errors, screenshot
 from tests.utils.server import Hub, TestMember, start_hub, submit
 from tests.utils.stix import fresh_ipv4, indicator
 
@@ -69,7 +69,7 @@ def network(request: pytest.FixtureRequest) -> Iterator[Network]:
 
 
 @pytest.fixture
-def browser() -> Iterator[WebDriver]:
+def browser() -> Iterator[Chrome]:
     with chromium() as driver:
         yield driver
 
@@ -94,7 +94,7 @@ def column(driver: WebDriver, table_id: str, index: int) -> list[str]:
     return [row.find_elements(By.TAG_NAME, "td")[index].text for row in rows]
 
 
-def test_sign_in_see_the_dashboard_and_sign_out(network: Network, browser: WebDriver) -> None:
+def test_sign_in_see_the_dashboard_and_sign_out(network: Network, browser: Chrome) -> None:
     hub = network.hub
     sign_in(browser, hub, network.viewer)
     assert browser.current_url == f"{hub.base_url}/ui/"
@@ -128,7 +128,7 @@ def test_sign_in_see_the_dashboard_and_sign_out(network: Network, browser: WebDr
 
 
 def test_the_other_city_sees_its_red_report_only_in_its_own_count(
-    network: Network, browser: WebDriver
+    network: Network, browser: Chrome
 ) -> None:
     sign_in(browser, network.hub, network.other)
     counts = [
@@ -140,7 +140,7 @@ def test_the_other_city_sees_its_red_report_only_in_its_own_count(
     assert network.red not in column(browser, "newest-table", 0)
 
 
-def test_a_wrong_token_is_refused_on_the_form(network: Network, browser: WebDriver) -> None:
+def test_a_wrong_token_is_refused_on_the_form(network: Network, browser: Chrome) -> None:
     browser.get(f"{network.hub.base_url}/ui/signin")
     wait_for(browser, "signin-form")
     browser.find_element(By.ID, "name").send_keys(network.viewer.name)
@@ -154,19 +154,19 @@ def test_a_wrong_token_is_refused_on_the_form(network: Network, browser: WebDriv
     wait_for(browser, "signin-form")
 
 
-def test_an_admin_sees_every_delivery_and_the_jobs(network: Network, browser: WebDriver) -> None:
+def test_an_admin_sees_every_delivery_and_the_jobs(network: Network, browser: Chrome) -> None:
     hub = network.hub
     admin = hub.member(role="admin", name="hub-admin")
     with session_scope(hub.engine) as session:
         register_target(
             session,
-            member_name=network.viewer.name,
-            spec=TargetSpec("https://taxii.riverton.example/api1/", "c"),
+            member_name=network.other.name,
+            spec=TargetSpec("https://taxii.lakeside.example/api1/", "c"),
             fernet=cipher(hub.settings.home),
             now_us=now_micros(),
         )
     sign_in(browser, hub, admin)
-    assert column(browser, "delivery-table", 0) == [network.viewer.name]
+    assert column(browser, "delivery-table", 0) == [network.other.name]
     jobs = column(browser, "jobs-table", 0)
     assert {"delivery", "network-publication"} <= set(jobs)
     screenshot(browser, f"dashboard-admin-{hub.backend}")
@@ -194,7 +194,7 @@ class _Attacker(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_form_posted_from_another_page_is_refused(network: Network, browser: WebDriver) -> None:
+def test_a_form_posted_from_another_page_is_refused(network: Network, browser: Chrome) -> None:
     hub = network.hub
     sign_in(browser, hub, network.viewer)
     handler = type("Attacker", (_Attacker,), {"target": f"{hub.base_url}/ui/signout"})
@@ -215,9 +215,7 @@ def test_a_form_posted_from_another_page_is_refused(network: Network, browser: W
     wait_for(browser, "newest")  # still signed in: the forged sign-out did nothing
 
 
-def test_security_headers_and_the_stylesheet_under_them(
-    network: Network, browser: WebDriver
-) -> None:
+def test_security_headers_and_the_stylesheet_under_them(network: Network, browser: Chrome) -> None:
     hub = network.hub
     with httpx.Client(base_url=hub.base_url) as client:
         for path in ("/ui/signin", "/ui/", "/ui/no-such-page", "/ui/static/cityshield.css"):

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 from sqlalchemy import update
+from sqlmodel import col
 
 from cityshield.db import session_scope
 from cityshield.delivery.credentials import cipher
@@ -103,7 +104,9 @@ def test_ended_sessions_are_purged_at_the_next_sign_in(hub: Hub) -> None:
         sessions.sign_in(
             session, name=member.name, token=member.token, lifetime=LIFETIME, now_us=NOW
         )
-        left = session.query(WebSession).filter(WebSession.member_id == member.member_id).count()
+        left = (
+            session.query(WebSession).filter(col(WebSession.member_id) == member.member_id).count()
+        )
     assert left == 1
 
 
@@ -122,7 +125,7 @@ def test_an_ended_session_sends_the_browser_to_sign_in_and_drops_the_cookie(hub:
         with session_scope(hub.engine) as session:
             session.execute(
                 update(WebSession)
-                .where(WebSession.member_id == member.member_id)  # type: ignore[arg-type]
+                .where(col(WebSession.member_id) == member.member_id)
                 .values(seen_us=0)
             )
         answer = client.get("/")

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.remote.webdriver import WebDriver
+
+Chrome = webdriver.Chrome
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -49,7 +50,7 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def chromium() -> Iterator[WebDriver]:
+def chromium() -> Iterator[Chrome]:
     """A fresh browser with its own empty profile (no cookies from any earlier test)."""
     require_chromium()
     os.environ["SE_OFFLINE"] = "true"  # Selenium Manager: never fetch a driver or browser
@@ -68,14 +69,14 @@ def chromium() -> Iterator[WebDriver]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def screenshot(driver: WebDriver, name: str) -> Path:
+def screenshot(driver: Chrome, name: str) -> Path:
     """Save the whole page (not only the window) as ``test-artifacts/web/<name>.png``
     and print where."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]  # type: ignore[attr-defined]
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
     clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 6000), "scale": 1}
-    shot = driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+    shot = driver.execute_cdp_cmd(
         "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
     )
     path.write_bytes(base64.b64decode(shot["data"]))
@@ -83,7 +84,7 @@ def screenshot(driver: WebDriver, name: str) -> Path:
     return path
 
 
-def console_errors(driver: WebDriver) -> list[str]:
+def console_errors(driver: Chrome) -> list[str]:
     """What the browser logged as errors (a refused stylesheet or a CSP violation shows
     up here)."""
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]

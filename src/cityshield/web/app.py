@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cityshield.deps import AppState, attach_state
-from cityshield.errors import CityShieldError
+from cityshield.errors import CityShieldError, describe_invalid_request
 from cityshield.middleware import UnexpectedErrors
 from cityshield.web.api import router
 from cityshield.web.cookies import SESSION_COOKIE, base_path, clear_cookie
@@ -62,7 +62,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    reasons = describe_invalid_request(exc.errors())
     return error_page(request, status=400, title="Bad request", description=reasons)
 
 

@@ -30,14 +30,6 @@ def lifetime(settings: Settings) -> Lifetime:
     )
 
 
-def form_limits(settings: Settings, max_length: int = SMALL_FORM) -> BodyLimits:
-    return BodyLimits(
-        max_length=max_length,
-        total_seconds=settings.body_timeout_seconds,
-        idle_seconds=settings.body_idle_timeout_seconds,
-    )
-
-
 def get_signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> SignedIn:
     return signed_in(
         session,
@@ -57,7 +49,7 @@ def checked_form(
     the ``secret_cookie`` cookie (FormRefused, a 403 page, otherwise)."""
 
     async def form(request: Request, settings: SettingsDep) -> dict[str, str]:
-        fields = await read_form(request, form_limits(settings, max_length))
+        fields = await read_form(request, BodyLimits.from_settings(settings, max_length))
         check_csrf(cookie(request, secret_cookie), fields.get("csrf_token"))
         return fields
 
