@@ -68,7 +68,8 @@ def demo(
         f"Members: {roster}\n\n"
         f"Try:\n"
         f"  curl -u northport:{city['token']} -H 'Accept: application/taxii+json;version=2.1' \\\n"
-        f"       http://127.0.0.1:{port}/api1/collections/submissions/objects/\n",
+        f"       http://127.0.0.1:{port}/api1/collections/submissions/objects/\n"
+        f"or open http://127.0.0.1:{port}/ui/ and sign in as northport with that token.\n",
         err=True,
     )
 
