@@ -1,8 +1,8 @@
 """web page sessions
 
-Revision ID: 0017
+Revision ID: 0013
 Revises: 0012
-Create Date: 2026-12-10 10:00:00
+Create Date: 2026-12-07 10:00:00
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017"
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
