@@ -33,6 +33,7 @@ __all__ = [
     "normalize_url",
     "normalize_value",
     "refang",
+    "refang_all",
     "to_a_labels",
 ]
 
@@ -71,6 +72,14 @@ def refang(value: str) -> str:
     Shared by every network type; the type-specific functions add their own forms.
     """
     return _fixpoint(value, ((_DOT_RE, "."),))
+
+
+def refang_all(value: str) -> str:
+    """Undo every defang this module knows (dots, ``[@]``/``[at]``, ``[:]``, ``[://]``,
+    ``hxxp``/``fxp``), stripped, and nothing else: for text whose type is not known yet
+    (an analyst's pasted value, a search prefix), where the type's own normaliser would
+    also rewrite what a prefix must keep as typed."""
+    return _fixpoint(value.strip(), ((_DOT_RE, "."), (_AT_RE, "@"), *_URL_FANGS)).strip()
 
 
 # -------------------------------------------------------------------------- IPs

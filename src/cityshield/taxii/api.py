@@ -13,7 +13,6 @@ from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from cityshield.config import Settings
 from cityshield.db import release_connection
 from cityshield.deps import CallerDep, HubDep, SessionDep, SettingsDep
 from cityshield.errors import ApiRootNotFound
@@ -186,14 +185,6 @@ def get_objects(
     return envelope_response(page)
 
 
-def _body_limits(settings: Settings) -> BodyLimits:
-    return BodyLimits(
-        max_length=settings.max_content_length,
-        total_seconds=settings.body_timeout_seconds,
-        idle_seconds=settings.body_idle_timeout_seconds,
-    )
-
-
 def _writable_collection(session: Session, caller: Caller, collection_id: str) -> Collection:
     """The collection the caller may write to, with the session's connection handed back
     to the pool: the body has yet to arrive, and waiting for it must not hold one."""
@@ -215,7 +206,7 @@ async def add_objects(
 ) -> Response:
     require_taxii_content(request.headers.get("content-type"))
     collection = await run_in_threadpool(_writable_collection, session, caller, collection_id)
-    body = await read_body(request, _body_limits(settings))
+    body = await read_body(request, BodyLimits.of(settings))
     size = len(body)
     envelope = await run_in_threadpool(parse_json, body)
     del body  # from here on only the parsed objects are needed

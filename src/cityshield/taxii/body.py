@@ -19,6 +19,7 @@ from fastapi import Request
 from starlette.requests import ClientDisconnect
 
 from cityshield import strictjson
+from cityshield.config import Settings
 from cityshield.errors import BadRequest, InvalidEnvelope, PayloadTooLarge, RequestTimeout
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -31,6 +32,14 @@ class BodyLimits:
     max_length: int
     total_seconds: float
     idle_seconds: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> BodyLimits:
+        return cls(
+            max_length=settings.max_content_length,
+            total_seconds=settings.body_timeout_seconds,
+            idle_seconds=settings.body_idle_timeout_seconds,
+        )
 
 
 def _check_declared(declared: str | None, max_length: int) -> None:
