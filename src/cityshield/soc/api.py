@@ -137,14 +137,21 @@ def search(
     return service.search_indicators(session, caller=caller, context=hub, query=query)
 
 
-@router.post("/lookup", summary="Bulk lookup", openapi_extra=_body_schema(LookupRequest))
-def lookup(session: SessionDep, caller: CallerDep, hub: HubDep, body: JsonBody) -> LookupResult:
+@router.post(
+    "/lookup",
+    summary="Bulk lookup",
+    response_model=LookupResult,
+    openapi_extra=_body_schema(LookupRequest),
+)
+def lookup(session: SessionDep, caller: CallerDep, hub: HubDep, body: JsonBody) -> Response:
     """Known or unknown, for each of up to 10,000 values in any spelling and any mix of
     types; known only from reports you may see."""
     request = _model(LookupRequest, body)
-    return service.lookup_values(
+    result = service.lookup_values(
         session, caller=caller, context=hub, values=request.values, observable_type=request.type
     )
+    # Serialised here: FastAPI would dump, re-validate and dump again 10,000 answers.
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 @router.get("/indicators/{ref}", summary="Indicator detail")

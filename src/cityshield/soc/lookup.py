@@ -62,7 +62,7 @@ def lookup_values(
         reading = readings[value]
         found = next((known[i.key] for i in reading.iocs if i.key in known), None)
         answers.append(
-            LookupAnswer(
+            LookupAnswer.model_construct(
                 input=value,
                 observable_type=reading.observable_type,
                 key=found.key if found else (reading.iocs[0].key if reading.iocs else None),
@@ -72,4 +72,4 @@ def lookup_values(
             )
         )
     hits = sum(answer.known for answer in answers)
-    return LookupResult(answers=answers, known=hits, unknown=len(answers) - hits)
+    return LookupResult.model_construct(answers=answers, known=hits, unknown=len(answers) - hits)

@@ -30,6 +30,8 @@ _HASHES_BY_LENGTH: dict[int, tuple[str, ...]] = {
     128: ("SHA-512", "SHA3-512"),
 }
 _HEX = re.compile(r"[0-9a-fA-F]+")
+_IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?:/[0-9]{1,2})?")
+"""The shape of a dotted quad (checked cheaply first: most pasted values are addresses)."""
 _DOMAIN = re.compile(r"[^\s/:@\\]+\.[^\s/:@\\.]+\.?")
 MAX_VALUE_LENGTH = 4096
 """Longer than any URL a browser sends; anything longer is not a value worth a lookup."""
@@ -52,12 +54,14 @@ def guess_type(bare: str) -> str | None:
         return "url"
     if "@" in bare:
         return "email-addr"
-    if _is_ip(normalize_ipv4(bare), ipaddress.IPv4Network):
+    if _IPV4.fullmatch(bare):
         return "ipv4-addr"
-    if _is_ip(normalize_ipv6(bare), ipaddress.IPv6Network):
+    if ":" in bare and _is_ip(normalize_ipv6(bare), ipaddress.IPv6Network):
         return "ipv6-addr"
     if _DOMAIN.fullmatch(bare):
         return "domain-name"
+    if _is_ip(normalize_ipv4(bare), ipaddress.IPv4Network):  # "1 . 2 . 3 . 4" and the like
+        return "ipv4-addr"
     return None
 
 

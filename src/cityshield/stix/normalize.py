@@ -85,6 +85,11 @@ def refang_all(value: str) -> str:
 # -------------------------------------------------------------------------- IPs
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}", re.ASCII)
+"""A dotted quad as ``str(IPv4Address)`` writes it: no leading zeros, no defang, no space."""
+
+
 def normalize_ipv4(value: str) -> str:
     """Refanged dotted-quad; ``/32`` -> the host; other CIDR -> network/prefix.
 
@@ -94,6 +99,8 @@ def normalize_ipv4(value: str) -> str:
     ``ipaddress`` refuses them for that reason -- guessing could merge two different
     IOCs. Spaces around dots (``1 . 2 . 3 . 4``) are a defang too.
     """
+    if _CANONICAL_IPV4.fullmatch(value):
+        return value  # already what the rest would return; skips ~20 us of parsing
     text = _fixpoint(value, ((_DOT_RE, "."), (_SPACED_DOT_RE, "."))).strip()
     try:
         if "/" in text:
