@@ -27,3 +27,6 @@ MEMORY_PER_MB_TARGET = 10.0
 """Peak memory of the hub's API process per MB of envelope posted, at most (the parsed
 objects alone are ~3.2 MB per MB; with the 10 MiB default limit this bounds one POST to
 ~100 MB)."""
+LOOKUP_TARGET_S = 2.0
+"""Bulk lookup (``POST /api/v1/lookup``) of 10,000 values in any spelling against 1,000,000
+stored reports, p95 seconds as a member under the sharing policy (issue 14)."""

@@ -212,6 +212,21 @@ def ceilings_table(sections: dict[str, Any]) -> str:
     return table("3. this machine's ceilings (same run)", ["ceiling", "measured", "hub"], rows)
 
 
+def lookup_table(result: dict[str, Any], backend: str) -> str:
+    """Bulk lookup as served: the store, the request and its timings."""
+    row = [
+        f"{result['size']:,}",
+        f"{result['values']:,}",
+        f"{result['known']:,}",
+        str(result["runs"]),
+        seconds(result["median_s"], 3),
+        seconds(result["p95_s"], 3),
+        seconds(result["max_s"], 3),
+    ]
+    headers = ["stored", "values", "known", "runs", "median s", "p95 s", "max s"]
+    return table(f"{backend}: bulk lookup (POST /api/v1/lookup)", headers, [row])
+
+
 def targets_table(targets: list[dict[str, Any]]) -> str:
     rows = [
         [t["target"], t["backend"], _figure(t["measured"]), t["goal"], t["result"]] for t in targets
@@ -259,6 +274,8 @@ def print_report(results: dict[str, Any]) -> None:
             print(ceilings_table(sections))
         if "memory" in sections:
             print(memory_table(sections["memory"]))
+        if "lookup" in sections:
+            print(lookup_table(sections["lookup"], backend))
     for note in results.get("notes", []):
         print(f"\nnote: {note}")
     if results.get("targets"):

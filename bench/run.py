@@ -1,6 +1,7 @@
 """``python -m bench.run``: the hub as served (``cityshield serve``: API + worker) beside
 medallion and OpenTAXII: signed ingest into ``submissions``, network lag, dedup overhead,
-paged reads at 20k and 1M stored, the machine's ceilings, memory per MB posted.
+paged reads at 20k and 1M stored, the machine's ceilings, memory per MB posted, and the
+analyst API's bulk lookup of 10,000 values against 1M stored reports.
 
 Every hub figure is measured over HTTP on 127.0.0.1 with one httpx client against the real
 ``cityshield serve`` process tree. Stores are filled through the hub's own ingest path
@@ -23,13 +24,14 @@ from typing import Any
 
 from bench import ceilings, load, memory, opentaxii
 from bench.hubs import databases
+from bench.lookup import served_lookup
 from bench.report import print_report
 from bench.served_ingest import served_ingest
 from bench.served_reads import served_reads
 from bench.targets import targets
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SECTIONS = ("ingest", "reads", "ceilings", "memory")
+SECTIONS = ("ingest", "reads", "ceilings", "memory", "lookup")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Plan:
     rounds: int = 50
     signature_objects: int = 2_000
     memory_sizes_mib: tuple[int, ...] = (1, 8)
+    lookup_size: int = 1_000_000
+    lookup_values: int = 10_000
+    lookup_runs: int = 20
 
 
 QUICK = Plan(
@@ -64,6 +69,9 @@ QUICK = Plan(
     rounds=10,
     signature_objects=500,
     memory_sizes_mib=(1, 4),
+    lookup_size=5_000,
+    lookup_values=2_000,
+    lookup_runs=5,
 )
 
 
@@ -102,6 +110,16 @@ def section_runners(
         ),
         "memory": lambda: memory.posted_memory(
             backend, new_db(), workdir, sizes_mib=plan.memory_sizes_mib
+        ),
+        "lookup": lambda: served_lookup(
+            backend,
+            new_db(),
+            workdir,
+            size=plan.lookup_size,
+            values=plan.lookup_values,
+            runs=plan.lookup_runs,
+            overlap=plan.overlap,
+            publish_timeout_s=plan.publish_timeout_s,
         ),
     }
 

@@ -26,6 +26,8 @@ from cityshield.migrate import upgrade
 from cityshield.policy.api import router as policy_router
 from cityshield.signing.api import router as signing_router
 from cityshield.signing.pool import shutdown_pool, start_pool
+from cityshield.soc.api import health_router
+from cityshield.soc.api import router as soc_router
 from cityshield.taxii.api import router as taxii_router
 from cityshield.taxii.responses import taxii_json
 from cityshield.web.app import MOUNT as UI_MOUNT
@@ -120,5 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(policy_router)
     app.include_router(jobs_router)
     app.include_router(delivery_router)
+    app.include_router(soc_router)
+    app.include_router(health_router)
     app.include_router(taxii_router)
     return app

@@ -11,10 +11,12 @@ same: objects of every collection (all versions, in small pages, with their date
 manifests, each object's versions and each object by id, the block export, and what push
 delivery sends the viewer's own TAXII server (its network view after every step, in
 batches of two, then its network and its submissions view from the start), what its
-urgent-only webhook is notified of, and what the web page's dashboard shows it (newest and
-most corroborated indicators, submissions per day, its delivery state). Reports are
-marked urgent at random: another city's urgent report the viewer may not see must change
-nothing the viewer gets, its order of arrival included.
+urgent-only webhook is notified of, what the web page's dashboard shows it (newest and
+most corroborated indicators, submissions per day, its delivery state), and what its
+analysts get from the REST API (search pages with their totals and order, bulk lookup
+answers, indicator detail, statistics). Reports are marked urgent at random: another
+city's urgent report the viewer may not see must change nothing the viewer gets, its order
+of arrival included.
 
 This is the guard every new read path joins: add it to :func:`observe`.
 """
@@ -60,6 +62,7 @@ from cityshield.members.service import caller_for, create_member, get_member
 from cityshield.migrate import upgrade
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object
+from cityshield.soc import service as soc
 from cityshield.stix.vocabulary import TLP2
 from cityshield.store.collections import get_collection_by_alias
 from cityshield.store.models import Collection
@@ -261,9 +264,11 @@ def report_object(report: Report, version: int) -> dict[str, Any]:
 def run(
     url: str, home: Path, steps: list[tuple[int, Step]], clock: Clock, end_us: int
 ) -> dict[str, Any]:
-    """Play the steps (each at its own second) and return what the viewer observes; the
-    new targets after them are registered and served at ``end_us`` in both runs (time
-    goes on whether or not hidden reports arrived)."""
+    """Play the steps (each at its own second) and return what the viewer observes at
+    ``end_us``: the same instant in both runs, whichever steps ran. The new targets after
+    the steps are registered and served then too (time goes on whether or not hidden reports
+    arrived), and what depends on the time of reading, such as the statistics' default
+    period, must not differ because the last step was a hidden one."""
     engine = make_engine(url)
     pushed: dict[str, list[list[str]]] = {
         "push network": [],
@@ -380,6 +385,50 @@ def observe(session: Session, context: Any) -> dict[str, Any]:
     )
     dashboard = build_dashboard(session, caller=caller, now_us=OBSERVED_US, job_intervals={})
     seen["web dashboard"] = dataclasses.asdict(dashboard)
+    seen.update(observe_analyst_api(session, caller, context))
+    return seen
+
+
+SEARCHES: tuple[dict[str, Any], ...] = (
+    {},
+    {"sort": "value"},
+    {"sort": "-members"},
+    {"sort": "first_seen"},
+    {"sort": "-confidence", "state": "active"},
+    {"min_members": 2},
+    {"tlp": "green"},
+    {"tlp": "amber"},
+    {"value": "198[.]51.100.21/32"},
+    {"prefix": "198.51.100"},
+    *({"member": name} for name in (VIEWER, *OTHERS)),
+    {"seen_after_us": START_US + 3_000_000},
+)
+
+
+def observe_analyst_api(session: Session, caller: Any, context: Any) -> dict[str, Any]:
+    """What the viewer's analysts get from /api/v1: every search page (pages of 2, with
+    their totals and order), a bulk lookup of every value in several spellings, each
+    indicator's detail (versions, sightings, deliveries, timeline) and the statistics."""
+    seen: dict[str, Any] = {}
+    for params in SEARCHES:
+        pages, cursor = [], None
+        for _ in range(100):
+            query = soc.SearchQuery(**params, limit=2, cursor=cursor)
+            page = soc.search_indicators(session, caller=caller, context=context, query=query)
+            pages.append(page.model_dump())
+            if page.next is None:
+                break
+            cursor = page.next
+        seen[f"soc search {params}"] = pages
+    spellings = [v for ip in IPS for v in (ip, ip.replace(".", "[.]"), f"{ip}/32")]
+    lookup = soc.lookup_values(session, caller=caller, context=context, values=spellings)
+    seen["soc lookup"] = lookup.model_dump()
+    for answer in lookup.answers:
+        if answer.indicator is not None:
+            seen[f"soc detail {answer.key}"] = soc.indicator_detail(
+                session, caller=caller, context=context, ref=answer.indicator.ref
+            ).model_dump()
+    seen["soc stats"] = soc.submission_stats(session, caller=caller).model_dump()
     return seen
 
 

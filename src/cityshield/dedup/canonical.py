@@ -47,7 +47,7 @@ from cityshield.stix.literals import unescape as _unescape
 from cityshield.stix.normalize import hash_algorithm, normalize_value
 from cityshield.stix.validation.fast import _FAST_HASH_PATHS, _FAST_PATTERN_RE, _FAST_STRING_PATHS
 
-__all__ = ["CanonicalIOC", "canonical_ioc"]
+__all__ = ["CanonicalIOC", "canonical_ioc", "canonical_value"]
 
 
 @dataclass(frozen=True)
@@ -80,10 +80,18 @@ def _fast_single(pattern: str) -> CanonicalIOC | None:
         names: tuple[str, ...] = (path,)
     elif obj_type == "file" and path in _FAST_HASH_PATHS:
         names = ("hashes", hash_algorithm(path.partition(".")[2].strip("'")))
-        path = f"hashes.{_quote(names[1])}"
     else:
         return None
-    return _single(obj_type, path, normalize_value(obj_type, names, _unescape(literal)))
+    return canonical_value(obj_type, names, _unescape(literal))
+
+
+def canonical_value(obj_type: str, names: tuple[str, ...], raw: str) -> CanonicalIOC:
+    """The canonical IOC of ``[obj_type:names = 'raw']`` without building or parsing a
+    pattern: ``names`` is ``(property,)`` or ``("hashes", algorithm)`` in
+    :func:`hash_algorithm` form. The key a pasted value is looked up by is therefore the
+    one ingest stored. ``ValueError`` for a hash of the wrong length."""
+    path = names[0] if len(names) == 1 else f"{names[0]}.{_quote(names[1])}"
+    return _single(obj_type, path, normalize_value(obj_type, names, raw))
 
 
 def canonical_ioc(pattern: str, *, fast: bool = True) -> CanonicalIOC:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 from cityshield.bulk import chunks, conflict_insert
 from cityshield.dedup.canonical import CanonicalIOC
 from cityshield.dedup.contributions import of_originals
-from cityshield.dedup.models import Contribution, NetworkIOC
+from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView
 
 __all__ = ["ensure_iocs", "ioc_for_reference", "key_digest"]
 
@@ -63,13 +63,23 @@ def _ioc_ids(session: Session, hashes: list[bytes]) -> dict[bytes, int]:
     return found
 
 
-def ioc_for_reference(session: Session, ref: str) -> int | None:
-    """The IOC a sighting is of: a network indicator, or an original that contributes."""
+def ioc_for_reference(session: Session, ref: str, member_id: int | None = None) -> int | None:
+    """The IOC a sighting is of: a network indicator (the network-wide one, or the one its
+    submitter ``member_id`` reads in its own view, whose id differs when that member saw
+    the IOC revoked and reported again at other times), or an original that contributes."""
     by_network = session.execute(
         select(col(NetworkIOC.id)).where(col(NetworkIOC.indicator_id) == ref)
     ).scalar_one_or_none()
     if by_network is not None:
         return int(by_network)
+    if member_id is not None:
+        by_view = session.execute(
+            select(col(NetworkView.ioc_id)).where(
+                col(NetworkView.member_id) == member_id, col(NetworkView.object_id) == ref
+            )
+        ).scalar_one_or_none()
+        if by_view is not None:
+            return int(by_view)
     by_original = session.execute(
         of_originals([ref], Contribution.ioc_id)
         .where(Contribution.kind == "indicator")

@@ -76,7 +76,7 @@ def record_contributions(
     sighting_reports = [
         (ioc_id, report_of(item, "", "sighting", now, urgent))
         for item, target in sightings
-        if (ioc_id := ioc_for_reference(session, target)) is not None
+        if (ioc_id := ioc_for_reference(session, target, item.submitter_id)) is not None
     ]
     planned = [(iocs[r.ioc_key], r) for r in reports] + sighting_reports
     # An original whose id was new to the collection has no contributions yet.

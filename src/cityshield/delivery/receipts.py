@@ -105,6 +105,27 @@ def deliveries_of(session: Session, *, object_id: str) -> list[tuple[DeliveryRec
     return [(receipt, name, url) for receipt, name, url in rows]
 
 
+def deliveries_to(
+    session: Session, *, object_ids: Iterable[str], member_id: int | None = None
+) -> list[tuple[DeliveryReceipt, str, str]]:
+    """Every receipt of these objects (all versions), with each target's member and kind;
+    only the targets of ``member_id`` when given (what a member may know of its own
+    deliveries), by delivery time."""
+    found: list[tuple[DeliveryReceipt, str, str]] = []
+    for chunk in chunks(sorted(set(object_ids))):
+        query = (
+            select(DeliveryReceipt, col(Member.name), col(DeliveryTarget.kind))
+            .join(DeliveryTarget, col(DeliveryTarget.id) == DeliveryReceipt.target_id)
+            .join(Member, col(Member.id) == DeliveryTarget.member_id)
+            .where(col(DeliveryReceipt.object_id).in_(chunk))
+        )
+        if member_id is not None:
+            query = query.where(col(DeliveryTarget.member_id) == member_id)
+        found.extend((receipt, name, kind) for receipt, name, kind in session.execute(query))
+    found.sort(key=lambda r: (r[0].delivered_us, r[1], r[2], r[0].object_id, r[0].version_us))
+    return found
+
+
 def first_added_us(session: Session, *, target_id: int, status: str) -> int | None:
     """The earliest ``date_added`` among the target's receipts of this status."""
     value = session.execute(

@@ -26,6 +26,7 @@ from cityshield.hub.anonymity import republish_anonymous
 from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
 from cityshield.policy.audience import policy_state, write_audience
+from cityshield.signing.scheme import sign_object
 from cityshield.signing.verification import signature_reasons
 from cityshield.stix.validation import validate_object
 from cityshield.store.collections import SUBMISSIONS_ALIAS
@@ -78,19 +79,31 @@ def add_objects(
     objects: list[Any],
     network: HubContext | None,
     validate: Validator = validate_object,
+    signed_by_hub: bool = False,
 ) -> Status:
     """Validate, verify signatures and store an envelope's objects; return the status.
 
     Objects stored in ``submissions`` also feed the network view when ``network`` is given
     (the server and CLI always give it; only storage-level tests pass None). The same
     (id, version) posted twice is one record and a success both times.
+
+    ``signed_by_hub``: the hub authors and signs the objects on the caller's behalf (an
+    analyst's sighting reported over the REST API, which holds no member key): their
+    ``created_by_ref`` becomes the hub's identity, so anyone checking them against the
+    JWKS finds the signer named; they are stored as the caller's, shared as their
+    markings say and contribute to the network like the caller's own reports.
     """
     policy.require_can_write(caller, collection)
     request_us = now_micros()
+    if signed_by_hub:
+        objects = _hub_signed(objects, network)
     candidates, failures = check_objects(objects, validate)
     claims = check_claims(session, candidates)
     failures.extend(claims.failures)
-    candidates = _signed_by_caller(session, caller, claims.kept, failures, request_us)
+    if signed_by_hub:
+        candidates = _by_hub(claims.kept, network)
+    else:
+        candidates = _signed_by_caller(session, caller, claims.kept, failures, request_us)
     result = WriteResult(successes=claims.no_ops, failures=failures)
     if candidates:
         write_candidates(
@@ -103,7 +116,7 @@ def add_objects(
         )
     if result.written:
         urgent: set[str] = set()
-        if network is not None:  # the crisis fast path (delivery.urgent)
+        if network is not None and not signed_by_hub:  # the crisis fast path (delivery.urgent)
             urgent = grant_urgent(
                 session,
                 member_id=caller.member_id,
@@ -154,6 +167,26 @@ def _share(
     )
     if collection.alias == SUBMISSIONS_ALIAS:
         record_contributions(session, written=shared, urgent=with_republications(urgent))
+
+
+def _hub_signed(objects: list[Any], network: HubContext | None) -> list[Any]:
+    """The objects as the hub authors them: its identity as creator, its signature."""
+    if network is None:
+        raise ValueError("objects signed by the hub need the hub's context")
+    return [
+        sign_object({**obj, "created_by_ref": network.hub_identity_id}, network.hub_key)
+        if isinstance(obj, dict)
+        else obj
+        for obj in objects
+    ]
+
+
+def _by_hub(candidates: list[Candidate], network: HubContext | None) -> list[Candidate]:
+    """Objects :func:`_hub_signed` just signed need no verification: they carry its kid."""
+    assert network is not None
+    for candidate in candidates:
+        candidate.kid = network.hub_kid
+    return candidates
 
 
 def _signed_by_caller(

@@ -183,9 +183,15 @@ def _default(caller: Caller | None, default_marking: str | None) -> str:
     return caller.default_marking
 
 
-def visible_network_iocs(caller: Caller, network: Collection) -> Select[Any]:
+def visible_network_iocs(
+    caller: Caller, network: Collection, *conditions: ColumnElement[bool], columns: Any = ()
+) -> Select[Any]:
     """Base query for reads of network IOC rows (exports, analyst views): only IOCs with at
-    least one contribution the caller may see, so a hidden report cannot leak its value."""
+    least one contribution the caller may see, so a hidden report cannot leak its value.
+
+    ``conditions`` (over Contribution and its original's StixObject row) narrow which
+    counted contribution must exist: one that matches them all ("reported by X at GREEN
+    last week"). ``columns`` selects NetworkIOC columns instead of whole rows."""
     require_can_read(caller, network)
     counted = (
         select(col(Contribution.id))
@@ -193,6 +199,20 @@ def visible_network_iocs(caller: Caller, network: Collection) -> Select[Any]:
         .where(
             col(Contribution.ioc_id) == col(NetworkIOC.id),
             contribution_counts(caller, caller.default_marking),
+            *conditions,
         )
     )
-    return select(NetworkIOC).where(exists(counted))
+    return select(*(columns or (NetworkIOC,))).where(exists(counted))
+
+
+def visible_contributions(caller: Caller, network: Collection, *columns: Any) -> Select[Any]:
+    """Base query for aggregates over every IOC (analyst statistics): the contributions
+    that count for ``caller`` (:func:`contribution_counts`), joined to their originals.
+    Callers group and count on top; nothing hidden from the caller enters a count."""
+    require_can_read(caller, network)
+    return (
+        select(*columns)
+        .select_from(Contribution)
+        .join(StixObject, col(StixObject.pk) == col(Contribution.stix_pk))
+        .where(contribution_counts(caller, caller.default_marking))
+    )
