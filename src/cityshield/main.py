@@ -17,8 +17,8 @@ from cityshield.config import Settings, get_settings
 from cityshield.db import make_engine, session_scope
 from cityshield.delivery.api import router as delivery_router
 from cityshield.deps import AppState, attach_state
-from cityshield.distribution.api import router as distribution_router
 from cityshield.errors import CityShieldError
+from cityshield.exports.api import router as exports_router
 from cityshield.hub.service import ensure_hub, load_hub_context
 from cityshield.members.auth import CHALLENGE
 from cityshield.middleware import UnexpectedErrors
@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(UnexpectedErrors, render=_unexpected_error)
     app.include_router(signing_router)
-    app.include_router(distribution_router)
+    app.include_router(exports_router)
     app.include_router(policy_router)
     app.include_router(jobs_router)
     app.include_router(delivery_router)

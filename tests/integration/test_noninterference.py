@@ -50,7 +50,7 @@ from cityshield.delivery.run import DeliveryOptions, deliver_target
 from cityshield.delivery.targets import TargetSpec, register_target
 from cityshield.delivery.urgent import URGENT_PROPERTY
 from cityshield.delivery.webhooks import WEBHOOK, register_webhook
-from cityshield.distribution.export import blocklist
+from cityshield.exports.service import blocklist
 from cityshield.flows.ingest import add_objects
 from cityshield.flows.policy import load_policy_files
 from cityshield.hub.service import ensure_hub, load_hub_context
