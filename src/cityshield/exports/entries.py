@@ -84,7 +84,8 @@ def read_entries(
         NetworkView.state,
         NetworkView.date_added_us,
         NetworkView.body,
-    ).where(col(NetworkIOC.observable_type).in_(types))
+    ).join(NetworkIOC, col(NetworkIOC.id) == col(NetworkView.ioc_id))
+    query = query.where(col(NetworkIOC.observable_type).in_(types))
     if after_us is None:
         query = query.where(col(NetworkView.state) == ACTIVE)
     else:

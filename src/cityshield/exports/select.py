@@ -87,24 +87,27 @@ def select_entries(
     allowlist: Allowlist,
     limits: ValueLimits,
     default_marking: str,
+    delta: bool,
 ) -> Selection:
-    """The list (and, for a delta, the removals) these entries make."""
+    """The list these entries make; for a ``delta`` (entries that changed), also the
+    entries that are not in it (any more)."""
     selection = Selection()
     candidates: list[Line] = []
+    out = selection.removed if delta else []
     for entry in entries:
         if not entry.active:
-            selection.removed.append(entry)
+            out.append(entry)
             continue
         value = exported_value(entry, query, limits)
         if value is None:
             selection.refused += 1
-            selection.removed.append(entry)
+            out.append(entry)
         elif (
             entry.benign
             or allowlist.reason(entry.observable_type, entry.value) is not None
             or not _passes(entry, query, default_marking)
         ):
-            selection.removed.append(entry)
+            out.append(entry)
         else:
             candidates.append(Line(entry, value))
     selection.total = len(candidates)

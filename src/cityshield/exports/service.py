@@ -17,8 +17,8 @@ from cityshield.dedup.hub_context import HubContext
 from cityshield.errors import BadRequest
 from cityshield.exports import render, versions
 from cityshield.exports.entries import list_version, read_entries
-from cityshield.exports.query import ExportRequest, resolve
-from cityshield.exports.select import select_entries
+from cityshield.exports.query import ExportQuery, ExportRequest, resolve
+from cityshield.exports.select import Selection, select_entries
 from cityshield.exports.values import EXPORT_TYPES, ValueLimits
 from cityshield.members.caller import Caller
 from cityshield.policy.active import active_policy
@@ -68,15 +68,8 @@ def build_export(
     media_type = render.MEDIA_TYPES[query.format]
     if versions.etag_matches(if_none_match, etag):
         return ExportOutcome(True, media_type, headers=headers)
-    entries = read_entries(
-        session, caller=caller, network=network, types=query.types, after_us=after
-    )
-    selection = select_entries(
-        entries,
-        query=query,
-        allowlist=context.allowlist,
-        limits=limits,
-        default_marking=caller.default_marking,
+    selection = _selection(
+        session, caller=caller, context=context, query=query, limits=limits, after_us=after
     )
     body, count = render.render(selection, query, limits, etag)
     headers |= {
@@ -107,18 +100,40 @@ def blocklist(
         raise BadRequest(f"type must be one of {', '.join(EXPORT_TYPES)}; got {observable_type!r}.")
     request = ExportRequest(format="edl", types=(observable_type,), url_form="full")
     query = resolve(request, active_policy(session).export_defaults(caller.name, caller.groups))
+    selection = _selection(
+        session,
+        caller=caller,
+        context=context,
+        query=query,
+        limits=limits or ValueLimits(),
+        after_us=None,
+    )
+    return [line.value for line in selection.listed]
+
+
+def _selection(
+    session: Session,
+    *,
+    caller: Caller,
+    context: HubContext,
+    query: ExportQuery,
+    limits: ValueLimits,
+    after_us: int | None,
+) -> Selection:
+    """The caller's entries of the query's types (all, or those changed after
+    ``after_us``) and what the query makes of them."""
     network = get_collection_by_alias(session, NETWORK_ALIAS)
     entries = read_entries(
-        session, caller=caller, network=network, types=query.types, after_us=None
+        session, caller=caller, network=network, types=query.types, after_us=after_us
     )
-    selection = select_entries(
+    return select_entries(
         entries,
         query=query,
         allowlist=context.allowlist,
-        limits=limits or ValueLimits(),
+        limits=limits,
         default_marking=caller.default_marking,
+        delta=after_us is not None,
     )
-    return [line.value for line in selection.listed]
 
 
 def suricata_categories(*, category: int) -> str:

@@ -138,16 +138,16 @@ def visible_objects(caller: Caller, collection: Collection, *columns: Any) -> Se
 
 
 def own_network_views(caller: Caller, network: Collection, *columns: Any) -> Select[Any]:
-    """The caller's own network view rows, hidden ones included, joined to their IOCs:
-    for readers that follow a member's views by ``date_added`` (export deltas and their
-    ``ETag``) and must also learn that an IOC left the view. A hidden row is served as
-    "no longer listed" at most, never with its body; a view is built only from what its
-    member may see, so its rows (and their order) are that member's alone."""
+    """The caller's own network view rows, hidden ones included: for readers that follow
+    a member's views by ``date_added`` (export deltas and their ``ETag``) and must also
+    learn that an IOC left the view. A hidden row may be said to be "no longer listed",
+    never served with its body; a view is built only from what its member may see, so its
+    rows (and their order) are that member's alone. Callers may join the IOC rows (its
+    value and type: the view names them) on ``NetworkView.ioc_id``."""
     require_can_read(caller, network)
     return (
         select(*columns)
         .select_from(NetworkView)
-        .join(NetworkIOC, col(NetworkIOC.id) == col(NetworkView.ioc_id))
         .where(col(NetworkView.member_id) == caller.member_id)
     )
 
