@@ -21,18 +21,19 @@ from sqlmodel import Session, col
 
 from cityshield.dedup.models import NetworkIOC, NetworkView
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID
-from cityshield.exports.values import exportable
+from cityshield.exports.values import exportable, ip_span
 from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
 from cityshield.policy.service import VIEW_HIDDEN
+from cityshield.stix.addresses import Span
 from cityshield.stix.vocabulary import TLP_LEVELS, TLP_ORDER
 from cityshield.store.models import Collection
-from cityshield.timefmt import parse_timestamp
 
 ACTIVE = "active"
+_BATCH = 2000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One IOC of a member's view, as an export sees it."""
 
@@ -46,10 +47,13 @@ class Entry:
     """The view's signed indicator; None for a hidden view (whose stored body is stale)."""
     confidence: int = 0
     members: int = 0
-    first_seen_us: int = 0
-    last_seen_us: int = 0
+    first_seen: str = ""
+    last_seen: str = ""
+    """As the indicator says them (STIX timestamps, parsed only to rank for ``max``)."""
     tlp: str | None = None
     benign: bool = False
+    span: Span | None = None
+    """The addresses of an IP value in normal form (read once, used by every check)."""
 
     @property
     def active(self) -> bool:
@@ -71,9 +75,13 @@ def read_entries(
     network: Collection,
     types: tuple[str, ...],
     after_us: int | None,
+    bodies: bool = False,
 ) -> list[Entry]:
     """The caller's exportable entries of these types: its active views (``after_us``
-    None), or every view that changed after ``after_us`` (a delta: removals included)."""
+    None), or every view that changed after ``after_us`` (a delta: removals included).
+
+    Rows are streamed, and a body is kept only when asked (``bodies``: a STIX bundle), so
+    a list of 300,000 values never holds 300,000 signed indicators at once."""
     query = policy.own_network_views(
         caller,
         network,
@@ -91,18 +99,29 @@ def read_entries(
     else:
         query = query.where(col(NetworkView.date_added_us) > after_us)
     entries: list[Entry] = []
-    for observable_type, key, value, object_id, state, added_us, body in session.execute(query):
-        if not exportable(observable_type, key, value):
+    rows = session.execute(query.execution_options(yield_per=_BATCH))
+    for observable_type, key, value, object_id, state, added_us, body in rows:
+        span = ip_span(observable_type, key, value)
+        if span is None and not exportable(observable_type, key, value):
             continue  # never listed, so never removed either
         if state == VIEW_HIDDEN:
-            entries.append(Entry(observable_type, value, object_id, state, added_us))
+            entries.append(Entry(observable_type, value, object_id, state, added_us, span=span))
         else:
-            entries.append(_from_body(observable_type, value, object_id, state, added_us, body))
+            entries.append(
+                _from_body(observable_type, value, object_id, state, added_us, body, span, bodies)
+            )
     return entries
 
 
 def _from_body(
-    observable_type: str, value: str, object_id: str, state: str, added_us: int, body: str
+    observable_type: str,
+    value: str,
+    object_id: str,
+    state: str,
+    added_us: int,
+    body: str,
+    span: Span | None,
+    keep_body: bool,
 ) -> Entry:
     """What the view's indicator says about the IOC: its corroboration extension and its
     TLP marking (docs/dedup.md)."""
@@ -115,11 +134,12 @@ def _from_body(
         object_id,
         state,
         added_us,
-        body=body,
+        body=body if keep_body else None,
         confidence=int(obj.get("confidence", 0)),
         members=int(extension.get("member_count", 0)),
-        first_seen_us=parse_timestamp(extension["first_seen"]),
-        last_seen_us=parse_timestamp(extension["last_seen"]),
+        first_seen=str(extension.get("first_seen", "")),
+        last_seen=str(extension.get("last_seen", "")),
         tlp=max(levels, key=TLP_ORDER.index) if levels else None,
         benign=bool(extension.get("benign_reason")),
+        span=span,
     )

@@ -23,10 +23,12 @@ from collections.abc import Callable
 from cityshield.exports.entries import Entry
 from cityshield.exports.query import ExportQuery
 from cityshield.exports.select import Line, Selection
-from cityshield.exports.values import ValueLimits, collapse, ip_network, network_text
-from cityshield.timefmt import format_timestamp
+from cityshield.exports.values import ValueLimits, collapse
+from cityshield.stix.addresses import Span
 
 BUNDLE_NAMESPACE = uuid.UUID("3b0f5b8e-6c1d-4f0a-9d2e-7a4c5b6e8f90")
+Written = tuple[str, Span | None]
+"""A value as written, and its addresses (for an IP value)."""
 Rendered = tuple[str, int]
 """A body and how many entries it holds."""
 Renderer = Callable[[Selection, ExportQuery, ValueLimits, str], Rendered]
@@ -59,19 +61,17 @@ MEDIA_TYPES = {
 }
 
 
-def _ip_lines(lines: list[Line], query: ExportQuery, limits: ValueLimits) -> list[str]:
-    values = [line.value for line in lines]
-    if not query.collapse or not all(
-        line.entry.observable_type in ("ipv4-addr", "ipv6-addr") for line in lines
-    ):
-        return values
-    networks = [n for n in map(ip_network, values) if n is not None]
-    return [network_text(n) for n in collapse(networks, limits)]
+def _ip_lines(lines: list[Line], query: ExportQuery, limits: ValueLimits) -> list[Written]:
+    """The lines' values, or with ``collapse`` the blocks holding exactly their addresses."""
+    spans = [line.span for line in lines if line.span is not None]
+    if not query.collapse or len(spans) != len(lines):
+        return [(line.value, line.span) for line in lines]
+    return [(block.text, block) for block in collapse(spans, limits)]
 
 
 def edl(selection: Selection, query: ExportQuery, limits: ValueLimits, _tag: str) -> Rendered:
-    values = _ip_lines(selection.listed, query, limits)
-    return "".join(f"{value}\n" for value in values), len(values)
+    listed = _ip_lines(selection.listed, query, limits)
+    return "".join(f"{value}\n" for value, _ in listed), len(listed)
 
 
 def _csv_row(action: str, entry: Entry, value: str | None) -> list[str]:
@@ -83,8 +83,8 @@ def _csv_row(action: str, entry: Entry, value: str | None) -> list[str]:
         value or entry.value,
         str(entry.confidence),
         str(entry.members),
-        format_timestamp(entry.first_seen_us),
-        format_timestamp(entry.last_seen_us),
+        entry.first_seen,
+        entry.last_seen,
         entry.tlp or "",
         entry.indicator_id,
     ]
@@ -118,9 +118,8 @@ def stix_removals(selection: Selection) -> list[Entry]:
 
 
 def _zeek_type(line: Line) -> str:
-    if line.entry.observable_type in ("ipv4-addr", "ipv6-addr"):
-        network = ip_network(line.value)
-        single = network is not None and network.prefixlen == network.max_prefixlen
+    if line.span is not None:
+        single = line.span.prefixlen == (32 if line.span.version == 4 else 128)
         return "Intel::ADDR" if single else "Intel::SUBNET"
     return ZEEK_TYPES[line.entry.observable_type]
 
@@ -131,7 +130,7 @@ def zeek(selection: Selection, _q: ExportQuery, _l: ValueLimits, _tag: str) -> R
         entry = line.entry
         desc = (
             f"{entry.members} member(s), confidence {entry.confidence}, "
-            f"last seen {format_timestamp(entry.last_seen_us)}, {entry.indicator_id}"
+            f"last seen {entry.last_seen}, {entry.indicator_id}"
         )
         rows.append(f"{line.value}\t{_zeek_type(line)}\t{ZEEK_SOURCE}\t{desc}\t-\n")
     return "".join(rows), len(rows) - 1
@@ -147,18 +146,16 @@ def suricata(selection: Selection, query: ExportQuery, limits: ValueLimits, _tag
     by_score: dict[int, list[Line]] = {}
     for line in selection.listed:
         by_score.setdefault(suricata_score(line.entry.confidence), []).append(line)
-    rows: list[tuple[int, str]] = []
+    rows: list[tuple[int, Written]] = []
     for score, lines in by_score.items():
-        rows += [(score, value) for value in _ip_lines(lines, query, limits)]
-    rows.sort(key=lambda row: _address_order(row[1]))
-    return "".join(f"{value},{query.category},{score}\n" for score, value in rows), len(rows)
+        rows += [(score, written) for written in _ip_lines(lines, query, limits)]
+    rows.sort(key=lambda row: _address_order(row[1][1]))
+    body = "".join(f"{value},{query.category},{score}\n" for score, (value, _) in rows)
+    return body, len(rows)
 
 
-def _address_order(value: str) -> tuple[int, int, int]:
-    network = ip_network(value)
-    if network is None:  # pragma: no cover - values were checked before
-        return (0, 0, 0)
-    return (network.version, int(network.network_address), network.prefixlen)
+def _address_order(span: Span | None) -> tuple[int, int, int]:
+    return (0, 0, 0) if span is None else (span.version, span.first, span.prefixlen)
 
 
 def suricata_categories(category: int) -> str:

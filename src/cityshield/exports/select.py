@@ -17,16 +17,20 @@ from dataclasses import dataclass, field
 from cityshield.dedup.allowlist import Allowlist
 from cityshield.exports.entries import Entry
 from cityshield.exports.query import ExportQuery
-from cityshield.exports.values import EXPORT_TYPES, ValueLimits, bare_url, ip_network
+from cityshield.exports.values import EXPORT_TYPES, IP_VERSIONS, ValueLimits, bare_url
+from cityshield.stix.addresses import Span, parse_span
 from cityshield.stix.vocabulary import TLP_ORDER
+from cityshield.timefmt import parse_timestamp
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """An entry as a list writes it: ``value`` is the form the format wants."""
 
     entry: Entry
     value: str
+    span: Span | None = None
+    """The addresses of an IP value."""
 
 
 @dataclass
@@ -46,14 +50,23 @@ class Selection:
         return self.total > len(self.listed)
 
 
-def exported_value(entry: Entry, query: ExportQuery, limits: ValueLimits) -> str | None:
-    """The value as this list writes it, or None when it cannot be written safely."""
-    if entry.observable_type in ("ipv4-addr", "ipv6-addr"):
-        network = ip_network(entry.value)
-        return None if network is None or limits.too_wide(network) else entry.value
+def exported_line(entry: Entry, query: ExportQuery, limits: ValueLimits) -> Line | None:
+    """The entry as this list writes it, or None when it cannot be written safely."""
+    if entry.observable_type in IP_VERSIONS:
+        span = entry.span or parse_span(entry.value)
+        if span is None or limits.too_wide(span):
+            return None
+        return Line(entry, entry.value, span)
     if entry.observable_type == "url" and query.url_form == "bare":
-        return bare_url(entry.value)
-    return entry.value
+        bare = bare_url(entry.value)
+        return None if bare is None else Line(entry, bare)
+    return Line(entry, entry.value)
+
+
+def _allowlisted(entry: Entry, line: Line, allowlist: Allowlist) -> bool:
+    if line.span is not None:  # the allowlist's own check, without parsing the value again
+        return allowlist.reason_for_span(line.span) is not None
+    return allowlist.reason(entry.observable_type, entry.value) is not None
 
 
 def _passes(entry: Entry, query: ExportQuery, default_marking: str) -> bool:
@@ -67,13 +80,8 @@ def _passes(entry: Entry, query: ExportQuery, default_marking: str) -> bool:
 
 def _priority(line: Line) -> tuple[int, int, int, str, str]:
     entry = line.entry
-    return (
-        -entry.members,
-        -entry.confidence,
-        -entry.last_seen_us,
-        entry.observable_type,
-        line.value,
-    )
+    last_seen = parse_timestamp(entry.last_seen)
+    return (-entry.members, -entry.confidence, -last_seen, entry.observable_type, line.value)
 
 
 def _order(line: Line) -> tuple[int, str]:
@@ -98,18 +106,18 @@ def select_entries(
         if not entry.active:
             out.append(entry)
             continue
-        value = exported_value(entry, query, limits)
-        if value is None:
+        line = exported_line(entry, query, limits)
+        if line is None:
             selection.refused += 1
             out.append(entry)
         elif (
             entry.benign
-            or allowlist.reason(entry.observable_type, entry.value) is not None
             or not _passes(entry, query, default_marking)
+            or _allowlisted(entry, line, allowlist)
         ):
             out.append(entry)
         else:
-            candidates.append(Line(entry, value))
+            candidates.append(line)
     selection.total = len(candidates)
     if query.max is not None and len(candidates) > query.max:
         candidates = sorted(candidates, key=_priority)[: query.max]

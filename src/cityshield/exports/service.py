@@ -124,7 +124,12 @@ def _selection(
     ``after_us``) and what the query makes of them."""
     network = get_collection_by_alias(session, NETWORK_ALIAS)
     entries = read_entries(
-        session, caller=caller, network=network, types=query.types, after_us=after_us
+        session,
+        caller=caller,
+        network=network,
+        types=query.types,
+        after_us=after_us,
+        bodies=query.format == "stix",
     )
     return select_entries(
         entries,
