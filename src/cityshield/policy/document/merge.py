@@ -155,7 +155,7 @@ def merge_documents(documents: list[PolicyDocument]) -> PolicyDocument:
         rules=tuple(rules),
         source=", ".join(d.source for d in documents),
         default_marking_at=explicit.default_marking_at if explicit else None,
-        export_settings=tuple(exports.values()),
+        export_settings=tuple(sorted(exports.values(), key=lambda setting: setting.order)),
     )
 
 

@@ -75,6 +75,12 @@ class ExportSetting:
     line: int = field(default=0, compare=False)
     path: str = field(default="<policy>", compare=False)
 
+    @property
+    def order(self) -> tuple[str, str, str]:
+        """Documents keep their settings in this order, so that equal policies are equal
+        whichever order their files wrote them in."""
+        return (self.scope, self.name, self.key)
+
 
 @dataclass(frozen=True)
 class ExportDefaults:

@@ -54,5 +54,5 @@ class ParsedFile:
             default_marking_at=(self.path, self.default_marking[1])
             if self.default_marking
             else None,
-            export_settings=tuple(self.exports),
+            export_settings=tuple(sorted(self.exports, key=lambda setting: setting.order)),
         )
