@@ -127,6 +127,17 @@ class Settings(BaseSettings):
         "about one incident shift.",
     )
 
+    export_widest_ipv4: int = Field(
+        default=16,
+        ge=0,
+        le=32,
+        description="Exports leave out IPv4 ranges wider than this prefix length (one city's "
+        "/8 on every firewall is an outage), and collapsing never makes wider ones.",
+    )
+    export_widest_ipv6: int = Field(
+        default=32, ge=0, le=128, description="The same for IPv6 ranges (docs/exports.md)."
+    )
+
     @field_validator("home")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:

@@ -17,8 +17,8 @@ from cityshield.config import Settings, get_settings
 from cityshield.db import make_engine, session_scope
 from cityshield.delivery.api import router as delivery_router
 from cityshield.deps import AppState, attach_state
-from cityshield.distribution.api import router as distribution_router
 from cityshield.errors import CityShieldError, describe_invalid_request
+from cityshield.exports.api import router as exports_router
 from cityshield.hub.service import ensure_hub, load_hub_context
 from cityshield.members.auth import CHALLENGE
 from cityshield.middleware import UnexpectedErrors
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The web page first: TAXII's /{api_root}/ routes would otherwise take /ui/.
     app.mount(UI_MOUNT, create_ui(state))
     app.include_router(signing_router)
-    app.include_router(distribution_router)
+    app.include_router(exports_router)
     app.include_router(policy_router)
     app.include_router(jobs_router)
     app.include_router(delivery_router)

@@ -8,7 +8,8 @@ publisher and ageing run after every step as ``serve`` would: once with every re
 once without the reports the viewer may never see (RED ones and AMBER ones from outside its
 groups, by other cities). Every read path must then answer the viewer byte for byte the
 same: objects of every collection (all versions, in small pages, with their date_added),
-manifests, each object's versions and each object by id, the block export, and what push
+manifests, each object's versions and each object by id, the block export, every export
+format (bytes, ETag, since token, counts, truncation, deltas), and what push
 delivery sends the viewer's own TAXII server (its network view after every step, in
 batches of two, then its network and its submissions view from the start), what its
 urgent-only webhook is notified of, what the web page's dashboard shows it (newest and
@@ -54,7 +55,9 @@ from cityshield.delivery.run import DeliveryOptions, deliver_target
 from cityshield.delivery.targets import TargetSpec, register_target
 from cityshield.delivery.urgent import URGENT_PROPERTY
 from cityshield.delivery.webhooks import WEBHOOK, register_webhook
-from cityshield.distribution.export import blocklist
+from cityshield.exports.query import FORMATS, parse_request
+from cityshield.exports.service import blocklist, build_export
+from cityshield.exports.values import ValueLimits
 from cityshield.flows.ingest import add_objects
 from cityshield.flows.policy import load_policy_files
 from cityshield.hub.service import ensure_hub, load_hub_context
@@ -386,6 +389,7 @@ def observe(session: Session, context: Any) -> dict[str, Any]:
     dashboard = build_dashboard(session, caller=caller, now_us=OBSERVED_US, job_intervals={})
     seen["web dashboard"] = dataclasses.asdict(dashboard)
     seen.update(observe_analyst_api(session, caller, context))
+    seen.update(exports(session, caller, context))
     return seen
 
 
@@ -429,6 +433,40 @@ def observe_analyst_api(session: Session, caller: Any, context: Any) -> dict[str
                 session, caller=caller, context=context, ref=answer.indicator.ref
             ).model_dump()
     seen["soc stats"] = soc.submission_stats(session, caller=caller).model_dump()
+    return seen
+
+
+EXPORT_QUERIES: tuple[dict[str, str], ...] = (
+    {},
+    {"max": "2"},
+    {"min_members": "2", "min_confidence": "60"},
+    {"tlp": "green"},
+    {"since": format_timestamp(START_US + 3_000_000)},  # what changed from the third step on
+)
+
+
+def exports(session: Session, caller: Any, context: Any) -> dict[str, Any]:
+    """Every export format (bytes and headers: ETag, since token, counts, truncation) with
+    several queries, and the answer to its own ETag."""
+    seen: dict[str, Any] = {}
+    for fmt in FORMATS:
+        for params in EXPORT_QUERIES:
+            outcome = build_export(
+                session,
+                caller=caller,
+                context=context,
+                request=parse_request(fmt, params.items()),
+                limits=ValueLimits(),
+            )
+            again = build_export(
+                session,
+                caller=caller,
+                context=context,
+                request=parse_request(fmt, params.items()),
+                limits=ValueLimits(),
+                if_none_match=outcome.headers["ETag"],
+            )
+            seen[f"export {fmt} {params}"] = (outcome.body, outcome.headers, again.not_modified)
     return seen
 
 

@@ -41,8 +41,8 @@ from cityshield.dedup.canonical import canonical_ioc
 from cityshield.dedup.models import NetworkIOC
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicator_id
 from cityshield.dedup.service import publish_pending
-from cityshield.distribution.export import blocklist
 from cityshield.errors import ObjectNotFound
+from cityshield.exports.service import blocklist
 from cityshield.flows.ingest import add_objects
 from cityshield.flows.policy import load_policy_files
 from cityshield.hub.anonymity import republished_id

@@ -72,18 +72,19 @@ LAYERS: tuple[Layer, ...] = (
     Layer("hub", on=("network",), packages=("hub",)),
     # Push delivery to members' own systems.
     Layer("delivery", on=("hub", "client"), packages=("delivery",)),
+    # Exports (EDL, CSV, STIX, Zeek, Suricata): lists read from members' network views.
+    Layer("exports", on=("network",), packages=("exports",)),
     # What crosses domains: ingest, admin actions.
     Layer("flows", on=("delivery",), packages=("flows",)),
     # Entry points: HTTP routers (every ``api`` module, see ENTRY), CLI, the worker and its
-    # jobs, exports, the app. They call one service or flow function each.
+    # jobs, the app. They call one service or flow function each.
     Layer(
         "entry",
-        on=("flows",),
+        on=("flows", "exports"),
         packages=(
             "cli",
             "demo",
             "deps",
-            "distribution",
             "jobs",
             "main",
             "migrations",

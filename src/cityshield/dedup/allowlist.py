@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+
+from cityshield.stix.addresses import Span, parse_span, span_of_network
 
 DEFAULT_ALLOWLIST = Path(__file__).with_name("allowlist_default.yaml")
 
@@ -29,13 +32,19 @@ class Allowlist:
         host = _host_of(observable_type, value)
         return self._domain_reason(host) if host else None
 
+    @cached_property
+    def _spans(self) -> tuple[tuple[Span, IPNetwork], ...]:
+        return tuple((span_of_network(network), network) for network in self.networks)
+
     def _network_reason(self, value: str) -> str | None:
-        try:
-            network = ipaddress.ip_network(value, strict=False)
-        except ValueError:
-            return None
-        for allowed in self.networks:
-            if network.version == allowed.version and network.overlaps(allowed):
+        span = parse_span(value)
+        return None if span is None else self.reason_for_span(span)
+
+    def reason_for_span(self, span: Span) -> str | None:
+        """Why addresses are known-benign, or None: on integer spans, not ``ipaddress``
+        objects, because exports check every address they list."""
+        for allowed_span, allowed in self._spans:
+            if span.overlaps(allowed_span):
                 return f"overlaps allowlisted network {allowed}"
         return None
 

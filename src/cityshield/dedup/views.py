@@ -127,7 +127,7 @@ def publish_views(
         added_us = max(now_us, _high_water(session, caller.member_id) + 1)
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        hidden: list[int] = []
+        hidden: list[dict[str, Any]] = []
         for ioc_id, ioc in by_id.items():
             rows = visible.get(ioc_id, [])
             before = current.get(ioc_id)
@@ -138,7 +138,8 @@ def publish_views(
                 # rather than one whose created changed. (A revoked report is still
                 # visible and makes a revoked view.)
                 if before is not None and before["state"] != HIDDEN:
-                    hidden.append(ioc_id)
+                    hidden.append({"m": caller.member_id, "i": ioc_id, "d": added_us})
+                    added_us += 1
                 continue
             # Members who see the same rows get the same aggregate: compute it once a pass.
             seen_key = (ioc_id, caller.default_marking, tuple(sorted(row.id for row in rows)))
@@ -264,7 +265,7 @@ def _save(
     member_id: int,
     inserts: list[dict[str, Any]],
     updates: list[dict[str, Any]],
-    hidden: list[int],
+    hidden: list[dict[str, Any]],
 ) -> None:
     if inserts:
         insert_rows(session, _VIEWS, inserts)
@@ -275,12 +276,16 @@ def _save(
             .values({name: bindparam(name) for name in _CHANGING})
         )
         session.connection().execute(statement, updates)
-    for chunk in chunks(hidden):
-        session.execute(
+    if hidden:
+        # A hidden view moves to the member's newest date_added (its body stays, never
+        # served): readers that follow a member's views incrementally (export deltas,
+        # docs/exports.md) learn that the IOC left its view.
+        statement = (
             update(_VIEWS)
-            .where(_VIEWS.c.member_id == member_id, _VIEWS.c.ioc_id.in_(chunk))
-            .values(state=HIDDEN, digest=b"")
+            .where(_VIEWS.c.member_id == bindparam("m"), _VIEWS.c.ioc_id == bindparam("i"))
+            .values(state=HIDDEN, digest=b"", date_added_us=bindparam("d"))
         )
+        session.connection().execute(statement, hidden)
 
 
 def build_pending_views(

@@ -137,6 +137,21 @@ def visible_objects(caller: Caller, collection: Collection, *columns: Any) -> Se
     return select(*columns).where(in_collection, readable(caller, StixObject))
 
 
+def own_network_views(caller: Caller, network: Collection, *columns: Any) -> Select[Any]:
+    """The caller's own network view rows, hidden ones included: for readers that follow
+    a member's views by ``date_added`` (export deltas and their ``ETag``) and must also
+    learn that an IOC left the view. A hidden row may be said to be "no longer listed",
+    never served with its body; a view is built only from what its member may see, so its
+    rows (and their order) are that member's alone. Callers may join the IOC rows (its
+    value and type: the view names them) on ``NetworkView.ioc_id``."""
+    require_can_read(caller, network)
+    return (
+        select(*columns)
+        .select_from(NetworkView)
+        .where(col(NetworkView.member_id) == caller.member_id)
+    )
+
+
 _VIEW_COLUMNS = {"pk": "ioc_id"}
 VIEW_HIDDEN = "hidden"
 """The state of a view row whose IOC its member can no longer see any report of."""

@@ -22,8 +22,8 @@ def encode_cursor(last_added_us: int, fingerprint: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(token: str, fingerprint: str) -> int:
-    """The date_added position a token stands for; InvalidFilter if it is not ours.
+def split_cursor(token: str, name: str = "next") -> tuple[int, str]:
+    """(date_added position, fingerprint it was issued for); InvalidFilter if it is not ours.
 
     The position is checked before it reaches SQL: a forged token with a 30-digit
     position would otherwise overflow the BIGINT bind (a 500 on SQLite and PostgreSQL).
@@ -31,13 +31,20 @@ def decode_cursor(token: str, fingerprint: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidFilter(f"next token {_shown(token)} is not valid.") from exc
+        raise InvalidFilter(f"{name} token {_shown(token)} is not valid.") from exc
     position, _, issued_for = raw.partition(":")
     if not _POSITION.fullmatch(position) or int(position) > _MAX_POSITION:
-        raise InvalidFilter(f"next token {_shown(token)} is not valid.")
+        raise InvalidFilter(f"{name} token {_shown(token)} is not valid.")
+    return int(position), issued_for
+
+
+def decode_cursor(token: str, fingerprint: str) -> int:
+    """The date_added position a token stands for; InvalidFilter if it is not ours or was
+    issued for other filters."""
+    position, issued_for = split_cursor(token)
     if issued_for != fingerprint:
         raise InvalidFilter("next token was issued for different filters; repeat them unchanged.")
-    return int(position)
+    return position
 
 
 def _shown(token: str) -> str:

@@ -22,6 +22,12 @@ Format (version 1)::
       - name: nothing from northport to southbay
         from: {members: [northport]}
         deny: {members: [southbay]}        # members / groups (no everyone)
+    export:                     # what members' exports (automated blocking) hold by default
+      min_members: 2            # corroborated by at least 2 members
+      min_confidence: 70
+      groups:                   # per group (a member in several: the strictest)
+        water-utility: {min_confidence: 50}
+    # per member: members: {riverton: {export: {min_members: 1}}} (beats its groups)
 
 Parsing is strict on purpose: a typo in a sharing policy must stop a reload rather than
 silently share (or withhold) indicators, so unknown keys, wrong types and unknown TLP levels are
@@ -31,7 +37,8 @@ only by :func:`check_policy_files`; their message starts with :data:`WARNING_PRE
 
 Modules, bottom up: ``model`` (the parsed policy), ``problems`` (errors with their line),
 ``parsed`` (what one file yielded, errors and all), ``nodes`` (YAML nodes and their lines),
-``values`` (names, TLP levels), ``rules`` and ``reader`` (the document's sections), ``lint``
+``values`` (names, TLP levels), ``rules``, ``exports`` and ``reader`` (the document's
+sections), ``lint``
 (warnings), ``merge`` (several files as one) and ``load`` (the entry points exported here).
 """
 
@@ -49,6 +56,8 @@ from cityshield.policy.document.model import (
     DEFAULT_POLICY,
     POLICY_VERSION,
     TLP_LEVELS,
+    ExportDefaults,
+    ExportSetting,
     PolicyDocument,
     Rule,
     Selector,
@@ -60,6 +69,8 @@ __all__ = [
     "POLICY_VERSION",
     "TLP_LEVELS",
     "WARNING_PREFIX",
+    "ExportDefaults",
+    "ExportSetting",
     "PolicyDocument",
     "PolicyError",
     "PolicyProblem",

@@ -45,14 +45,33 @@ def rule_warnings(out: ParsedFile, rule: Rule, label: str, entries: Entries) -> 
             )
 
 
+def _unreachable_thresholds(
+    part: ParsedFile, known_members: set[str] | None
+) -> list[PolicyProblem]:
+    """A ``min_members`` above the number of members the hub has: those exports stay empty."""
+    if not known_members:
+        return []
+    return [
+        PolicyProblem(
+            part.path,
+            setting.line,
+            f"{WARNING_PREFIX}min_members {setting.value} is more than the {len(known_members)} "
+            "members the hub has: no indicator can reach it, so those exports stay empty",
+        )
+        for setting in part.exports
+        if setting.key == "min_members" and setting.value > len(known_members)
+    ]
+
+
 def file_set_warnings(
     parts: list[ParsedFile],
     *,
     known_members: set[str] | None,
     known_groups: set[str] | None,
 ) -> list[PolicyProblem]:
-    """Warnings that need every file at once: ``anonymous`` set both ways, and names of
-    members or groups unknown to the hub (groups declared in any of the files are known)."""
+    """Warnings that need every file at once: ``anonymous`` set both ways, names of members
+    or groups unknown to the hub (groups declared in any of the files are known), and export
+    thresholds no indicator can reach."""
     problems: list[PolicyProblem] = []
     declared_groups = {group for part in parts for group in part.group_lines}
     anonymous_on = {
@@ -62,6 +81,7 @@ def file_set_warnings(
         if on
     }
     for part in parts:
+        problems += _unreachable_thresholds(part, known_members)
         for member, (on, at) in part.anonymous.items():
             if not on and member in anonymous_on:
                 where = "{}:{}".format(*anonymous_on[member])

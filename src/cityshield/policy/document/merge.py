@@ -2,7 +2,9 @@
 
 Groups and anonymous members are unioned and rules concatenated in the order given; the files
 must agree on ``default_marking`` where they set it, and no two rules may share a name (a rule
-is named in ``policy explain``, so a name must say which one applied).
+is named in ``policy explain``, so a name must say which one applied). Export thresholds are
+unioned too, and must agree where two files set the same one for the same scope: which file
+is loaded last must not decide what reaches a firewall.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from cityshield.policy.document.model import DEFAULT_POLICY, PolicyDocument, Rule, rule_name_key
+from cityshield.policy.document.model import (
+    DEFAULT_POLICY,
+    ExportSetting,
+    PolicyDocument,
+    Rule,
+    rule_name_key,
+)
 from cityshield.policy.document.parsed import ParsedFile
 from cityshield.policy.document.problems import PolicyError, PolicyProblem, ordered
 
@@ -21,6 +29,7 @@ class MergeFacts(NamedTuple):
 
     default: tuple[str, str, int] | None  # (level, path, line) when set explicitly
     names: list[tuple[str, str, str, int]]  # (key, name, path, line) per rule
+    exports: tuple[ExportSetting, ...] = ()
 
 
 def file_facts(part: ParsedFile) -> MergeFacts:
@@ -28,7 +37,7 @@ def file_facts(part: ParsedFile) -> MergeFacts:
     if part.default_marking is not None:
         default = (part.default_marking[0], part.path, part.default_marking[1])
     names = [(key, name, part.path, line) for key, (name, line) in part.rule_names.items()]
-    return MergeFacts(default, names)
+    return MergeFacts(default, names, tuple(part.exports))
 
 
 def document_facts(document: PolicyDocument) -> MergeFacts:
@@ -36,7 +45,7 @@ def document_facts(document: PolicyDocument) -> MergeFacts:
     if document.default_marking_at is not None:
         default = (document.default_marking, *document.default_marking_at)
     names = [(rule_name_key(r.name), r.name, r.path, r.line) for r in document.rules]
-    return MergeFacts(default, names)
+    return MergeFacts(default, names, document.export_settings)
 
 
 def merge_problems(all_facts: Iterable[MergeFacts]) -> list[PolicyProblem]:
@@ -44,7 +53,9 @@ def merge_problems(all_facts: Iterable[MergeFacts]) -> list[PolicyProblem]:
     problems: list[PolicyProblem] = []
     default: tuple[str, str, int] | None = None  # the first explicit one: (level, path, line)
     names: dict[str, tuple[str, str, int]] = {}  # key -> (name, path, line)
+    exports: dict[tuple[str, str, str], ExportSetting] = {}  # the first of each
     for facts in all_facts:
+        problems += _export_conflicts(facts.exports, exports)
         if facts.default is not None:
             level, path, line = facts.default
             if default is None:
@@ -72,6 +83,30 @@ def merge_problems(all_facts: Iterable[MergeFacts]) -> list[PolicyProblem]:
                 )
             else:
                 names[key] = (name, path, line)
+    return problems
+
+
+def _export_conflicts(
+    settings: Iterable[ExportSetting], first: dict[tuple[str, str, str], ExportSetting]
+) -> list[PolicyProblem]:
+    """Thresholds set differently than in an earlier file (``first`` collects each one)."""
+    problems: list[PolicyProblem] = []
+    for setting in settings:
+        other = first.setdefault((setting.scope, setting.name, setting.key), setting)
+        if other.value != setting.value:
+            where = (
+                "network-wide"
+                if setting.scope == "network"
+                else f"for {setting.scope} '{setting.name}'"
+            )
+            problems.append(
+                PolicyProblem(
+                    setting.path,
+                    setting.line,
+                    f"export {setting.key} {setting.value} {where} conflicts with "
+                    f"{other.value} in {other.path}:{other.line}; all policy files must agree",
+                )
+            )
     return problems
 
 
@@ -104,7 +139,10 @@ def merge_documents(documents: list[PolicyDocument]) -> PolicyDocument:
     groups: dict[str, set[str]] = {}
     anonymous: set[str] = set()
     rules: list[Rule] = []
+    exports: dict[tuple[str, str, str], ExportSetting] = {}
     for document in documents:
+        for setting in document.export_settings:
+            exports.setdefault((setting.scope, setting.name, setting.key), setting)
         for group, members in document.groups.items():
             groups.setdefault(group, set()).update(members)
         anonymous |= document.anonymous_members
@@ -117,6 +155,7 @@ def merge_documents(documents: list[PolicyDocument]) -> PolicyDocument:
         rules=tuple(rules),
         source=", ".join(d.source for d in documents),
         default_marking_at=explicit.default_marking_at if explicit else None,
+        export_settings=tuple(sorted(exports.values(), key=lambda setting: setting.order)),
     )
 
 

@@ -8,6 +8,7 @@ ignores it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -54,6 +55,44 @@ class Rule:
     path: str = field(default="<policy>", compare=False)
 
 
+EXPORT_KEYS = ("min_members", "min_confidence")
+"""The thresholds an ``export:`` section may set (docs/exports.md)."""
+EXPORT_LIMITS = {"min_members": (1, 1000), "min_confidence": (0, 100)}
+"""Inclusive bounds of each threshold."""
+ExportScope = Literal["network", "group", "member"]
+
+
+@dataclass(frozen=True)
+class ExportSetting:
+    """One threshold for what a member's exports (its automated blocking) contain, set
+    network-wide, for a group or for one member. ``name`` is the group or member ("" for
+    the network); ``line`` and ``path`` are provenance, not meaning."""
+
+    scope: ExportScope
+    name: str
+    key: str
+    value: int
+    line: int = field(default=0, compare=False)
+    path: str = field(default="<policy>", compare=False)
+
+    @property
+    def order(self) -> tuple[str, str, str]:
+        """Documents keep their settings in this order, so that equal policies are equal
+        whichever order their files wrote them in."""
+        return (self.scope, self.name, self.key)
+
+
+@dataclass(frozen=True)
+class ExportDefaults:
+    """The thresholds a member's exports apply when its request names none.
+
+    The built-in values export everything its network view holds (any single report), as
+    the hub did before thresholds existed."""
+
+    min_members: int = 1
+    min_confidence: int = 0
+
+
 @dataclass(frozen=True)
 class PolicyDocument:
     """A validated policy, or several merged. Immutable: the engine may cache decisions on it.
@@ -72,6 +111,24 @@ class PolicyDocument:
     default_marking_at: tuple[str, int] | None = field(default=None, compare=False)
     """(path, line) where ``default_marking`` was written; None when a file left it unset,
     so that merging it with a file that does set it is no conflict."""
+    export_settings: tuple[ExportSetting, ...] = ()
+    """Thresholds for members' exports (``export:``, ``members: NAME: export:``)."""
+
+    def export_defaults(self, member: str, groups: Iterable[str]) -> ExportDefaults:
+        """The thresholds for ``member`` (in ``groups``), each key on its own: the member's
+        own value, else the strictest of its groups' values (a member in a cautious group
+        must not escape it through a lax one), else the network-wide value, else the
+        built-in one."""
+        groups = set(groups)
+        resolved: dict[str, int] = {}
+        for key in EXPORT_KEYS:
+            values = [s for s in self.export_settings if s.key == key]
+            own = [s.value for s in values if s.scope == "member" and s.name == member]
+            grouped = [s.value for s in values if s.scope == "group" and s.name in groups]
+            network = [s.value for s in values if s.scope == "network"]
+            if own or grouped or network:
+                resolved[key] = own[0] if own else max(grouped) if grouped else network[0]
+        return ExportDefaults(**resolved)
 
 
 DEFAULT_POLICY = PolicyDocument(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from cityshield.policy.document.model import PolicyDocument, Rule
+from cityshield.policy.document.model import ExportSetting, PolicyDocument, Rule
 from cityshield.policy.document.problems import WARNING_PREFIX, PolicyProblem
 
 
@@ -35,6 +35,7 @@ class ParsedFile:
     rules: list[Rule] = field(default_factory=list)
     rule_names: dict[str, tuple[str, int]] = field(default_factory=dict)  # key -> (name, line)
     refs: list[Ref] = field(default_factory=list)
+    exports: list[ExportSetting] = field(default_factory=list)
 
     def error(self, line: int, message: str) -> None:
         self.errors.append(PolicyProblem(self.path, line, message))
@@ -53,4 +54,5 @@ class ParsedFile:
             default_marking_at=(self.path, self.default_marking[1])
             if self.default_marking
             else None,
+            export_settings=tuple(sorted(self.exports, key=lambda setting: setting.order)),
         )

@@ -1,8 +1,9 @@
 """Reading one policy file: its text or bytes in, a :class:`ParsedFile` out, never raising.
 
 This is the top of the document (``version``, ``default_marking``, ``groups``, ``members``);
-rules are read by :class:`RuleReader`. An unreadable file is a problem for the file as a
-whole (line 0), so a missing file among several is reported with the others' problems.
+rules are read by :class:`RuleReader`, export thresholds by :class:`ExportReader`. An
+unreadable file is a problem for the file as a whole (line 0), so a missing file among
+several is reported with the others' problems.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from pathlib import Path
 
 from yaml.nodes import Node
 
+from cityshield.policy.document.exports import ExportReader
 from cityshield.policy.document.model import POLICY_VERSION
 from cityshield.policy.document.nodes import Entries, as_int, compose, describe, is_null, line
 from cityshield.policy.document.parsed import ParsedFile, Ref
 from cityshield.policy.document.rules import RuleReader
-from cityshield.policy.document.values import ValueReader
 
-_TOP_KEYS = ("version", "default_marking", "groups", "members", "rules")
-_MEMBER_KEYS = ("anonymous",)
+_TOP_KEYS = ("version", "default_marking", "groups", "members", "rules", "export")
+_MEMBER_KEYS = ("anonymous", "export")
 
 
 def read_text(text: str, path: str) -> ParsedFile:
@@ -50,7 +51,7 @@ def read_file(path: Path) -> ParsedFile:
     return out
 
 
-class PolicyReader(ValueReader):
+class PolicyReader(ExportReader):
     """Reads the top-level keys of a document into ``out``."""
 
     def document(self, root: Node | None) -> None:
@@ -74,6 +75,8 @@ class PolicyReader(ValueReader):
             self.members(top["members"][1])
         if "rules" in top:
             RuleReader(self.out).rules(top["rules"][1])
+        if "export" in top:
+            self.network_export(top["export"][1])
 
     def version(self, root: Node, top: Entries) -> bool:
         """False when the file is of another version: its other keys would only add noise."""
@@ -123,3 +126,5 @@ class PolicyReader(ValueReader):
                 flag = self.boolean(flag_node, f"anonymous for member '{key}'")
                 if flag is not None and member is not None:
                     self.out.anonymous[member] = (flag, line(flag_node))
+            if settings and "export" in settings and member is not None:
+                self.member_or_group_export(settings["export"][1], "member", member)

@@ -8,7 +8,15 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cityshield.policy.document import TLP_LEVELS, PolicyDocument, Rule, Selector, parse_policy
+from cityshield.policy.document import (
+    TLP_LEVELS,
+    ExportSetting,
+    PolicyDocument,
+    Rule,
+    Selector,
+    parse_policy,
+)
+from cityshield.policy.document.model import EXPORT_KEYS, EXPORT_LIMITS
 
 NAMES = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}", fullmatch=True)
 
@@ -53,7 +61,19 @@ def documents(draw: st.DrawFn) -> PolicyDocument:
         groups=draw(st.dictionaries(NAMES, st.frozensets(NAMES, max_size=4), max_size=3)),
         anonymous_members=draw(st.frozensets(NAMES, max_size=3)),
         rules=tuple(draw(rules(name)) for name in names),
+        export_settings=draw(export_settings()),
     )
+
+
+@st.composite
+def export_settings(draw: st.DrawFn) -> tuple[ExportSetting, ...]:
+    scopes = st.just(("network", "")) | st.tuples(st.sampled_from(["group", "member"]), NAMES)
+    chosen = draw(st.lists(st.tuples(scopes, st.sampled_from(EXPORT_KEYS)), max_size=5))
+    settings_ = {
+        (scope, name, key): ExportSetting(scope, name, key, draw(st.integers(*EXPORT_LIMITS[key])))
+        for (scope, name), key in chosen
+    }
+    return tuple(sorted(settings_.values(), key=lambda s: s.order))
 
 
 def render(policy: PolicyDocument, *, white: bool, members_off: list[str]) -> dict[str, Any]:
@@ -76,6 +96,15 @@ def render(policy: PolicyDocument, *, white: bool, members_off: list[str]) -> di
     data["groups"] = {g: sorted(ms) for g, ms in policy.groups.items()}
     data["members"] = {m: {"anonymous": True} for m in sorted(policy.anonymous_members)}
     data["members"].update({m: {"anonymous": False} for m in members_off})
+    for setting in policy.export_settings:
+        if setting.scope == "network":
+            data.setdefault("export", {})[setting.key] = setting.value
+        elif setting.scope == "group":
+            groups = data.setdefault("export", {}).setdefault("groups", {})
+            groups.setdefault(setting.name, {})[setting.key] = setting.value
+        else:
+            member = data["members"].setdefault(setting.name, {})
+            member.setdefault("export", {})[setting.key] = setting.value
     data["rules"] = []
     for rule in policy.rules:
         item: dict[str, Any] = {"name": rule.name}
