@@ -19,6 +19,7 @@ from cityshield.delivery.api import router as delivery_router
 from cityshield.deps import AppState, attach_state
 from cityshield.distribution.api import router as distribution_router
 from cityshield.errors import CityShieldError
+from cityshield.feeds.api import router as feeds_router
 from cityshield.hub.service import ensure_hub, load_hub_context
 from cityshield.members.auth import CHALLENGE
 from cityshield.middleware import UnexpectedErrors
@@ -116,5 +117,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(policy_router)
     app.include_router(jobs_router)
     app.include_router(delivery_router)
+    app.include_router(feeds_router)
     app.include_router(taxii_router)
     return app

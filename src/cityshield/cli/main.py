@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from cityshield.cli import city, collections, delivery, keys, members, policies, webhooks, worker
+from cityshield.cli import (
+    city,
+    collections,
+    delivery,
+    feeds,
+    keys,
+    members,
+    policies,
+    webhooks,
+    worker,
+)
 from cityshield.cli.context import hub_session, print_json
 from cityshield.config import get_settings
 from cityshield.dedup.service import age_network, publish_pending
@@ -35,6 +45,7 @@ app.add_typer(collections.app, name="collection")
 app.add_typer(keys.app, name="key")
 app.add_typer(policies.app, name="policy")
 app.add_typer(delivery.outbox_app, name="outbox")
+app.add_typer(feeds.app, name="feeds")
 for _name in ("keygen", "sign", "verify", "submit"):
     app.command(_name)(getattr(city, _name))
 app.command("worker")(worker.worker)
