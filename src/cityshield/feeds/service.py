@@ -50,13 +50,12 @@ def list_feed_health(session: Session) -> list[FeedPublic]:
         .join(Member, col(Member.id) == col(Feed.member_id))
         .order_by(col(Feed.name))
     ).all()
-    vouched = dict(
-        session.execute(
-            select(col(FeedItem.feed_id), func.count())
-            .where(col(FeedItem.active))
-            .group_by(col(FeedItem.feed_id))
-        ).tuples()
-    )
+    counts = session.execute(
+        select(col(FeedItem.feed_id), func.count())
+        .where(col(FeedItem.active))
+        .group_by(col(FeedItem.feed_id))
+    ).all()
+    vouched = {int(feed_id): int(count) for feed_id, count in counts}
     return [_public(row, identity, vouched.get(row.id or 0, 0)) for row, identity in rows]
 
 

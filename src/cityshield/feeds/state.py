@@ -69,7 +69,7 @@ def sync_definitions(
         elif row.attribution != attribution:
             row.attribution = attribution
             republish = True
-        text = definition.model_dump_json()
+        text = definition.model_dump_json(exclude_unset=True)
         if row.definition != text:
             row.next_due_us = _due_after_change(row, definition, now_us)
             row.definition = text
