@@ -1,10 +1,11 @@
 """Reading a list feed's body: one value per line (``text``) or values in CSV columns.
 
 Comment lines (a prefix such as ``#`` or ``;``) and blank lines are skipped; CSV fields may
-be quoted (``"a,b"``, also after a space: ThreatFox writes ``"a", "b"``) and are trimmed. A value that is not valid for its observable type
-(``999.1.1.1`` as an address) is refused alone, counted and described, never guessed at:
-the rest of the list still counts. The result is the set of canonical IOC keys the feed
-lists now, which is all a pull compares with what the feed vouched for before.
+be quoted (``"a,b"``, also after a space: ThreatFox writes ``"a", "b"``) and are trimmed.
+A value that is not valid for its observable type (``999.1.1.1`` as an address) is
+refused alone, counted and described, never guessed at: the rest of the list still counts.
+The result is the set of canonical IOC keys the feed lists now, which is all a pull
+compares with what the feed vouched for before.
 """
 
 from __future__ import annotations
