@@ -5,6 +5,7 @@ on a feed's objects, and a feed that can neither log in nor be impersonated."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,13 +14,15 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from cityshield.cli.main import app
 from cityshield.client.jwks import usable_keys
 from cityshield.client.verify import check_object
+from cityshield.config import get_settings
 from cityshield.db import session_scope
 from cityshield.errors import BadRequest
 from cityshield.members.service import create_member
-from tests.conftest import BACKENDS, database_url
 from tests.utils.feeds import (
     corroboration,
     define,
@@ -33,7 +36,8 @@ from tests.utils.feeds import (
     text_feed,
 )
 from tests.utils.feedserver import FeedServer
-from tests.utils.server import Hub, start_hub, submit
+from tests.utils.server import Hub, submit
+from tests.utils.stix import fresh_ipv4
 
 EXPECTED = {  # shipped definition -> (sample, the IOC keys it lists, lines refused)
     "urlhaus": ("urlhaus_recent.csv", 4, 1),
@@ -43,15 +47,11 @@ EXPECTED = {  # shipped definition -> (sample, the IOC keys it lists, lines refu
 }
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def feed_hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
-    """A hub of this module's own: feeds' indicators are for every member, and other
-    modules count what members see."""
-    running = start_hub(request.param, database_url(request.param, request))
-    yield running
-    if running.thread:
-        running.thread.stop()
-    running.engine.dispose()
+@pytest.fixture
+def feed_hub(policy_hub: Hub) -> Hub:
+    """The module's own hub (conftest's ``policy_hub``): feeds' indicators are for every
+    member, and other modules count what members see."""
+    return policy_hub
 
 
 @pytest.fixture
@@ -65,8 +65,7 @@ def unique(prefix: str) -> str:
 
 
 def fresh_ips(count: int) -> list[str]:
-    base = uuid.uuid4().int
-    return [f"10.{(base >> 8) % 250}.{(base >> 16) % 250}.{i + 1}" for i in range(count)]
+    return [fresh_ipv4() for _ in range(count)]
 
 
 @pytest.mark.parametrize("shipped_name", sorted(EXPECTED))
@@ -214,6 +213,14 @@ def test_a_feeds_amber_objects_stay_within_its_groups(
         o.get("pattern") for o in read_all(feed_hub, inside, "submissions")
     }
 
+    # the definition no longer shares with the group: what the feed said before follows
+    define(tmp_path, text_feed(name, url, tlp="amber", groups=[]))
+    pull(feed_hub, tmp_path, name)
+    assert network_indicator(feed_hub, inside, key) is None
+    assert f"[ipv4-addr:value = '{ip}']" not in {
+        o.get("pattern") for o in read_all(feed_hub, inside, "submissions")
+    }
+
 
 def test_a_city_and_a_feed_corroborate_one_indicator(
     feed_hub: Hub, server: FeedServer, tmp_path: Path
@@ -338,3 +345,38 @@ def test_admins_read_feed_health_over_http(
     spec = orjson.loads(httpx.get(f"{feed_hub.base_url}/openapi.json").content)
     assert {"/api/v1/feeds", "/api/v1/feeds/{name}"} <= set(spec["paths"])
     assert "403" in spec["paths"]["/api/v1/feeds"]["get"]["responses"]
+
+
+def test_the_feeds_commands(
+    feed_hub: Hub, server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cityshield feeds list|run|status`` as an operator types them (in this process, as
+    typer's runner runs them), against this module's hub."""
+    monkeypatch.setenv("CITYSHIELD_HOME", str(feed_hub.settings.home))
+    monkeypatch.setenv("CITYSHIELD_FEEDS_DIR", str(tmp_path))
+    monkeypatch.delenv("CITYSHIELD_DATABASE_URL", raising=False)
+    if feed_hub.settings.database_url:
+        monkeypatch.setenv("CITYSHIELD_DATABASE_URL", feed_hub.settings.database_url)
+    get_settings.cache_clear()
+    try:
+        name, (ip,) = unique("cli"), fresh_ips(1)
+        define(tmp_path, text_feed(name, server.serve("cli.txt", f"{ip}\n".encode())))
+        listed = CliRunner().invoke(app, ["feeds", "list"])
+        assert listed.exit_code == 0, listed.output
+        assert [f["name"] for f in json.loads(listed.stdout)["feeds"]] == [name]
+        ran = CliRunner().invoke(app, ["feeds", "run", name])
+        assert ran.exit_code == 0, ran.output
+        assert json.loads(ran.stdout)[0]["added"] == 1
+        shown = CliRunner().invoke(app, ["feeds", "status", name])
+        assert json.loads(shown.stdout)["vouched"] == 1
+
+        (tmp_path / "broken.yaml").write_text("name: broken\nkind: text\n")
+        listed = CliRunner().invoke(app, ["feeds", "list"])
+        assert listed.exit_code == 1
+        assert any("broken.yaml" in p for p in json.loads(listed.stdout)["problems"])
+        failed = CliRunner().invoke(app, ["feeds", "run", "broken"])
+        assert failed.exit_code == 1 and "broken.yaml" in failed.stderr
+        missing = CliRunner().invoke(app, ["feeds", "status", "nope"])
+        assert missing.exit_code == 1 and "No feed named 'nope'" in missing.stderr
+    finally:
+        get_settings.cache_clear()

@@ -14,7 +14,6 @@ from cityshield.dedup.canonical import canonical_ioc
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicator_id
 from cityshield.feeds.models import FeedPublic
 from cityshield.feeds.service import get_feed_health, run_now
-from cityshield.hub.service import load_hub_context
 from tests.utils.server import Hub, TestMember
 
 SHIPPED = Path(__file__).resolve().parents[2] / "feeds"
@@ -53,11 +52,7 @@ def settings_for(hub: Hub, directory: Path, **overrides: Any) -> Settings:
 def pull(hub: Hub, directory: Path, name: str | None = None) -> list[dict[str, Any]]:
     """``cityshield feeds run [NAME]``, then the network publication the worker would do."""
     settings = settings_for(hub, directory)
-    with session_scope(hub.engine) as session:
-        network = load_hub_context(session, settings)
-    results = run_now(
-        engine=hub.engine, settings=settings, network=network, name=name, holder="test"
-    )
+    results = run_now(engine=hub.engine, settings=settings, name=name, holder="test")
     hub.publish_network()
     return results
 

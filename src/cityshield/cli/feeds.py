@@ -9,7 +9,6 @@ import typer
 
 from cityshield.cli.context import hub_engine, hub_session, print_json
 from cityshield.config import get_settings
-from cityshield.db import session_scope
 from cityshield.feeds.load import load_definitions
 from cityshield.feeds.service import (
     describe_definitions,
@@ -17,7 +16,6 @@ from cityshield.feeds.service import (
     list_feed_health,
     run_now,
 )
-from cityshield.hub.service import load_hub_context
 from cityshield.worker.run import worker_name
 
 app = typer.Typer(
@@ -55,14 +53,8 @@ def run_command(name: NameArg = None) -> None:
     failed. Each pull takes the feed's lease, so it never overlaps the worker's."""
     settings = get_settings()
     with hub_engine(settings) as engine:
-        with session_scope(engine) as session:
-            network = load_hub_context(session, settings)
         results = run_now(
-            engine=engine,
-            settings=settings,
-            network=network,
-            name=name,
-            holder=f"cli:{worker_name()}",
+            engine=engine, settings=settings, name=name, holder=f"cli:{worker_name()}"
         )
     print_json(results)
     if any(result.get("error") for result in results):

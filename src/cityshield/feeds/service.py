@@ -11,13 +11,13 @@ from sqlmodel import Session, col
 
 from cityshield.config import Settings
 from cityshield.db import session_scope
-from cityshield.dedup.hub_context import HubContext
 from cityshield.feeds.definition import FeedDefinition
 from cityshield.feeds.job import pull_context, read_definitions
 from cityshield.feeds.load import Definitions
 from cityshield.feeds.models import Feed, FeedItem, FeedPublic
 from cityshield.feeds.run import pull_with_lease
 from cityshield.feeds.state import definition_of, get_feed_or_raise, sync_definitions
+from cityshield.hub.service import load_hub_context
 from cityshield.members.service import FEED_PREFIX
 from cityshield.store.models import Member
 from cityshield.timefmt import format_timestamp, now_micros
@@ -101,16 +101,12 @@ def _public(row: Feed, identity: str, vouched: int) -> FeedPublic:
 
 
 def run_now(
-    *,
-    engine: Engine,
-    settings: Settings,
-    network: HubContext,
-    name: str | None,
-    holder: str,
+    *, engine: Engine, settings: Settings, name: str | None, holder: str
 ) -> list[dict[str, Any]]:
     """Pull one feed (even a disabled one: an operator trying a definition) or every
     enabled one, now, in this process; what each pull did."""
     with session_scope(engine) as session:
+        network = load_hub_context(session, settings)
         definitions = read_definitions(session, settings)
         if name is not None:
             chosen: list[FeedDefinition] = [definitions.get_or_raise(name)]

@@ -2,10 +2,11 @@
 bookkeeping of its pulls (when due, how the last one went, the cursor and validators).
 
 Definitions are synchronised whenever the worker's job or a CLI command reads the
-directory: a new enabled file gets its principal (role ``feed``, with the file's ``groups``), its
-key and its row, and is due at once; the hub (re)publishes the identities whose
-attribution changed; a removed file leaves its row (and what the feed vouched for, which
-then ages out) but is no longer pulled.
+directory: a new enabled file gets its principal (role ``feed``, with the file's
+``groups``), its key and its row, and is due at once; changed ``groups`` recompute every
+audience, as a policy reload does; the hub (re)publishes the identities whose attribution
+changed; a removed file leaves its row (and what the feed vouched for, which then ages
+out) but is no longer pulled.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cityshield.feeds.keys import ensure_feed_key
 from cityshield.feeds.load import Definitions
 from cityshield.feeds.models import Feed
 from cityshield.flows.members import publish_identities
+from cityshield.flows.policy import reapply_policy
 from cityshield.members.service import ensure_feed_principal
 from cityshield.store.models import Member
 
@@ -47,11 +49,12 @@ def sync_definitions(
     turns one on) gets nothing, unless named in ``include`` (``feeds run NAME``): a hub
     does not publish identities for feeds it does not use."""
     rows = {row.name: row for row in session.execute(select(Feed)).scalars()}
-    republish = False
+    republish = reshare = False
     for name, definition in definitions.feeds.items():
         if name not in rows and not definition.enabled and name not in include:
             continue
-        member = ensure_feed_principal(session, feed_name=name, groups=definition.groups)
+        member, regrouped = ensure_feed_principal(session, feed_name=name, groups=definition.groups)
+        reshare = reshare or regrouped
         attribution = orjson.dumps(
             definition.attribution.model_dump(exclude_none=True) if definition.attribution else {}
         ).decode()
@@ -83,6 +86,8 @@ def sync_definitions(
     session.flush()
     if republish:
         publish_identities(session, home=home)
+    if reshare:  # a feed's AMBER now reaches other members (or fewer)
+        reapply_policy(session)
     return {name: row for name, row in rows.items() if row.defined}
 
 

@@ -81,8 +81,12 @@ def create_member(
     return NewCredentials(name=member.name, identity_id=member.identity_id, token=token)
 
 
-def ensure_feed_principal(session: Session, *, feed_name: str, groups: list[str]) -> Member:
-    """The principal a feed submits as (created if missing), with exactly ``groups``.
+def ensure_feed_principal(
+    session: Session, *, feed_name: str, groups: list[str]
+) -> tuple[Member, bool]:
+    """The principal a feed submits as (created if missing), with exactly ``groups``; and
+    whether an existing principal's groups changed (what it submitted is then shared with
+    others: its audiences must be recomputed).
 
     It can never log in: its token hash is no SHA-256 output (so no token matches it) and
     :func:`caller_for_token` refuses the feed role anyway. It gets no network views: it
@@ -90,14 +94,15 @@ def ensure_feed_principal(session: Session, *, feed_name: str, groups: list[str]
     """
     name = FEED_PREFIX + feed_name
     member = get_member(session, name)
+    existed = member is not None
     if member is None:
         unmatchable = "!" + hashlib.sha256(name.encode()).hexdigest()[:63]
         member = _add_principal(session, name=name, role=FEED_ROLE, token_hash=unmatchable)
     elif member.role != FEED_ROLE:
         raise Conflict(f"A member named {name!r} exists and is not a feed.")
-    _set_groups(session, member, groups)
+    changed = _set_groups(session, member, groups)
     session.flush()
-    return member
+    return member, existed and changed
 
 
 def _add_principal(session: Session, *, name: str, role: str, token_hash: str) -> Member:
@@ -116,7 +121,8 @@ def _add_principal(session: Session, *, name: str, role: str, token_hash: str) -
     return member
 
 
-def _set_groups(session: Session, member: Member, groups: list[str]) -> None:
+def _set_groups(session: Session, member: Member, groups: list[str]) -> bool:
+    """Make the member's groups exactly ``groups``; whether they changed."""
     wanted = set(groups)
     current = set(
         session.execute(
@@ -132,6 +138,7 @@ def _set_groups(session: Session, member: Member, groups: list[str]) -> None:
         )
     for group in sorted(wanted - current):
         session.add(MemberGroup(member_id=member.id or 0, group=group))
+    return wanted != current
 
 
 def rotate_token(session: Session, *, name: str) -> NewCredentials:
