@@ -36,6 +36,7 @@ from cityshield.feeds.items import Item, items_for, save_items
 from cityshield.feeds.lists import key_digest
 from cityshield.feeds.pull import PullContext, Snapshot, ingest, keep_going, note_refusals
 from cityshield.feeds.state import Outcome, save_cursor
+from cityshield.signing.errors import SignatureError
 from cityshield.stix.vocabulary import version_stamp
 from cityshield.timefmt import parse_timestamp
 
@@ -146,11 +147,14 @@ def _take(
     }
     if not fresh:
         return
-    as_sent = definition.member is not None
-    built = {
-        d: obj if as_sent else snapshot.author.upstream_indicator(obj)
-        for d, (obj, _, _) in fresh.items()
-    }
+    built: dict[bytes, JSONObject] = {}
+    for d, (obj, upstream_id, _) in list(fresh.items()):
+        try:
+            built[d] = obj if definition.member else snapshot.author.upstream_indicator(obj)
+        except SignatureError as exc:  # no canonical form (a value JSON cannot sign)
+            outcome.rejected += 1
+            outcome.note(f"{upstream_id}: cannot be signed: {exc.description}")
+            del fresh[d]
     with session_scope(context.engine) as session:
         ingested = ingest(session, context, snapshot, definition, list(built.values()))
         done = {
