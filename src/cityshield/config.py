@@ -138,6 +138,28 @@ class Settings(BaseSettings):
         default=32, ge=0, le=128, description="The same for IPv6 ranges (docs/exports.md)."
     )
 
+    feeds_dir: Path = Field(
+        default=Path("feeds"),
+        description="Feed definitions, one YAML file per feed (docs/feeds.md).",
+    )
+    feed_poll_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="How often the worker re-reads the feed definitions (a new file is "
+        "pulled at once then); each feed is pulled at its own interval.",
+    )
+    feed_concurrency: int = Field(
+        default=4, ge=1, description="Feeds one worker pulls at the same time."
+    )
+    feed_max_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024,
+        description="Largest list feed body the worker downloads (the pull fails above).",
+    )
+    feed_batch_size: int = Field(
+        default=500, ge=1, description="Feed objects ingested per transaction."
+    )
+
     @field_validator("home")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:

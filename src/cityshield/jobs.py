@@ -32,6 +32,7 @@ from cityshield.dedup.service import (
     publish_pending,
 )
 from cityshield.delivery.job import delivery_backlog, has_due_target, run_delivery
+from cityshield.feeds.job import due_feed_count, has_due_feed, run_feed_pulls
 
 PUBLICATION_PASSES = 100
 """Passes of ``publish_pending`` (each bounded) per run: a run ends even under a flood of
@@ -129,6 +130,25 @@ def deliver(job: JobContext) -> None:
     run_delivery(
         engine=job.engine,
         settings=job.settings,
+        holder=job.holder,
+        renew=job.renew,
+        stopping=job.stopping,
+    )
+
+
+@registry.add(
+    every=lambda s: s.feed_poll_seconds,
+    name="feed-pulls",
+    has_work=has_due_feed,
+    backlog=due_feed_count,
+)
+def pull_feeds(job: JobContext) -> None:
+    """Pull every due feed, each at its own interval and under its own lease
+    (docs/feeds.md)."""
+    run_feed_pulls(
+        engine=job.engine,
+        settings=job.settings,
+        network=job.network,
         holder=job.holder,
         renew=job.renew,
         stopping=job.stopping,

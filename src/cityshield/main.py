@@ -19,6 +19,7 @@ from cityshield.delivery.api import router as delivery_router
 from cityshield.deps import AppState, attach_state
 from cityshield.errors import CityShieldError, describe_invalid_request
 from cityshield.exports.api import router as exports_router
+from cityshield.feeds.api import router as feeds_router
 from cityshield.hub.service import ensure_hub, load_hub_context
 from cityshield.members.auth import CHALLENGE
 from cityshield.middleware import UnexpectedErrors
@@ -124,5 +125,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(delivery_router)
     app.include_router(soc_router)
     app.include_router(health_router)
+    app.include_router(feeds_router)
     app.include_router(taxii_router)
     return app

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 
 from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView, PendingIOC, ViewPending
 from cityshield.delivery.models import DeliveryReceipt, DeliveryTarget
+from cityshield.feeds.models import Feed, FeedItem
 from cityshield.policy.models import Audience
 from cityshield.signing.models import SigningKey
 from cityshield.store.models import Collection, HubSetting, Member, MemberGroup, Status, StixObject
@@ -19,6 +20,8 @@ TABLES = (
     Contribution,
     DeliveryReceipt,
     DeliveryTarget,
+    Feed,
+    FeedItem,
     HubSetting,
     JobRow,
     Member,

@@ -89,3 +89,54 @@ def test_0007_keeps_iocs_their_digests_and_what_is_pending(url: str) -> None:
         assert {key: i for key, _, _, i in back}[NEW] == network_indicator_id(NEW)
     finally:
         engine.dispose()
+
+
+ROLES = text("SELECT alias, write_roles FROM collection")
+
+
+def test_0014_lets_feeds_submit_and_marks_no_contribution_as_a_feeds(url: str) -> None:
+    config = alembic_config(url)
+    command.upgrade(config, "0012")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO collection (id, alias, title, description, read_roles, "
+                    "write_roles, last_added_us) VALUES ('s', 'submissions', 'S', '', "
+                    "'member,analyst,admin', 'member,analyst,admin', 0), ('h', 'hub', 'H', "
+                    "'', 'member,analyst,admin', '', 0)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO network_ioc (key_digest, key, generation, observable_type, "
+                    "pattern, state, created_us) VALUES (:d, :k, 0, 'x', :k, 'active', 1)"
+                ),
+                {"d": key_digest(NEW), "k": NEW},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO contribution (ioc_id, object_id, kind, version_us, "
+                    "indicator_types, first_seen_us, last_seen_us, revoked) SELECT id, "
+                    "'indicator--1', 'indicator', 1, '', 1, 1, false FROM network_ioc"
+                )
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            roles = dict(
+                connection.execute(text("SELECT alias, write_roles FROM collection")).all()
+            )
+            from_feed = connection.execute(text("SELECT from_feed FROM contribution")).scalars()
+            assert roles == {"submissions": "member,analyst,admin,feed", "hub": ""}
+            assert list(from_feed) == [False]
+            assert connection.execute(text("SELECT count(*) FROM feed_item")).scalar() == 0
+        command.downgrade(config, "0012")
+        with engine.connect() as connection:
+            roles = dict(
+                connection.execute(text("SELECT alias, write_roles FROM collection")).all()
+            )
+            assert roles == {"submissions": "member,analyst,admin", "hub": ""}
+            assert connection.execute(text("SELECT count(*) FROM contribution")).scalar() == 1
+    finally:
+        engine.dispose()

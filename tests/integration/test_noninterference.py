@@ -13,11 +13,14 @@ format (bytes, ETag, since token, counts, truncation, deltas), and what push
 delivery sends the viewer's own TAXII server (its network view after every step, in
 batches of two, then its network and its submissions view from the start), what its
 urgent-only webhook is notified of, what the web page's dashboard shows it (newest and
-most corroborated indicators, submissions per day, its delivery state), and what its
-analysts get from the REST API (search pages with their totals and order, bulk lookup
-answers, indicator detail, statistics). Reports are marked urgent at random: another
-city's urgent report the viewer may not see must change nothing the viewer gets, its order
-of arrival included.
+most corroborated indicators, submissions per day, its delivery state), what its analysts
+get from the REST API (search pages with their totals and order, bulk lookup answers,
+indicator detail, statistics), and the feeds' health (refused to a member). Reports are
+marked urgent at random: another city's urgent report the viewer may not see must change
+nothing the viewer gets, its order of arrival included. One of the authors is a feed the
+hub pulls (its principal, role ``feed``, with groups of its own): the network view counts
+it apart from the members (``feed_count``), and its hidden reports must change that count
+no more than anything else.
 
 This is the guard every new read path joins: add it to :func:`observe`.
 """
@@ -38,7 +41,7 @@ from typing import Any
 import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlmodel import Session
@@ -55,13 +58,21 @@ from cityshield.delivery.run import DeliveryOptions, deliver_target
 from cityshield.delivery.targets import TargetSpec, register_target
 from cityshield.delivery.urgent import URGENT_PROPERTY
 from cityshield.delivery.webhooks import WEBHOOK, register_webhook
+from cityshield.errors import Forbidden
 from cityshield.exports.query import FORMATS, parse_request
 from cityshield.exports.service import blocklist, build_export
 from cityshield.exports.values import ValueLimits
+from cityshield.feeds.api import list_feeds
 from cityshield.flows.ingest import add_objects
 from cityshield.flows.policy import load_policy_files
 from cityshield.hub.service import ensure_hub, load_hub_context
-from cityshield.members.service import caller_for, create_member, get_member
+from cityshield.members.service import (
+    FEED_PREFIX,
+    caller_for,
+    create_member,
+    ensure_feed_principal,
+    get_member,
+)
 from cityshield.migrate import upgrade
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object
@@ -74,7 +85,8 @@ from cityshield.taxii.filters import parse_filters
 from cityshield.timefmt import format_timestamp
 from cityshield.web.dashboard import build_dashboard
 
-VIEWER, OTHERS = "viewer", ("east", "west")
+FEED = "feed.watch"
+VIEWER, OTHERS = "viewer", ("east", "west", FEED)
 IPS = ("198.51.100.21", "198.51.100.22", "203.0.113.23")
 LEVELS = ("clear", "green", "amber", "red", None)
 MARKING = {level: marking for marking, level in TLP2.items()}
@@ -174,7 +186,12 @@ def build_template(home: Path, url: str, groups: dict[str, frozenset[str]]) -> N
     with session_scope(engine) as session:
         ensure_hub(session, home=home, name="noninterference hub")
         for name in (VIEWER, *OTHERS):
-            create_member(session, name=name, groups=sorted(groups[name]))
+            if name == FEED:  # a feed's principal, as a feed definition makes it
+                ensure_feed_principal(
+                    session, feed_name=FEED.removeprefix(FEED_PREFIX), groups=sorted(groups[name])
+                )
+            else:
+                create_member(session, name=name, groups=sorted(groups[name]))
             member = get_member(session, name)
             assert member is not None
             register_key(session, public_key=key_of(name).public_key(), member_id=member.id)
@@ -390,6 +407,10 @@ def observe(session: Session, context: Any) -> dict[str, Any]:
     seen["web dashboard"] = dataclasses.asdict(dashboard)
     seen.update(observe_analyst_api(session, caller, context))
     seen.update(exports(session, caller, context))
+    try:  # the admin API's handler, as the viewer calls it
+        seen["feeds"] = [f.model_dump() for f in list_feeds(session=session, caller=caller)]
+    except Forbidden as refused:
+        seen["feeds"] = refused.description
     return seen
 
 
@@ -518,7 +539,26 @@ NONINTERFERENCE = settings(
 )
 
 
+FEED_SCENARIO = Scenario(
+    groups={
+        VIEWER: frozenset({"north"}),
+        "east": frozenset(),
+        "west": frozenset({"north"}),
+        FEED: frozenset({"south"}),
+    },
+    steps=(
+        Report(FEED, 0, "amber", 0, False, 70),  # hidden: the feed shares no group with it
+        Report("east", 0, "green", 0, False, 60),  # the same IOC, visible
+        Report(FEED, 1, "green", 1, False, 70),
+        Report(FEED, 1, "green", 1, True, 70),  # withdrawn from the list
+    ),
+)
+"""A feed's hidden report beside a city's visible one of the same IOC: the viewer's
+network indicator must not count the feed (drawn scenarios may not reach this)."""
+
+
 @NONINTERFERENCE
+@example(scenario=FEED_SCENARIO)
 @given(scenario=scenarios())
 def test_what_the_viewer_reads_depends_only_on_what_it_may_see(
     scenario: Scenario, monkeypatch: pytest.MonkeyPatch

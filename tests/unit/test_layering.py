@@ -76,11 +76,13 @@ LAYERS: tuple[Layer, ...] = (
     Layer("exports", on=("network",), packages=("exports",)),
     # What crosses domains: ingest, admin actions.
     Layer("flows", on=("delivery",), packages=("flows",)),
+    # Feeds the hub pulls: definitions, principals and keys, pulls (through flows.ingest).
+    Layer("feeds", on=("flows",), packages=("feeds",)),
     # Entry points: HTTP routers (every ``api`` module, see ENTRY), CLI, the worker and its
     # jobs, the app. They call one service or flow function each.
     Layer(
         "entry",
-        on=("flows", "exports"),
+        on=("feeds", "exports"),
         packages=(
             "cli",
             "demo",

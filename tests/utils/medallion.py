@@ -32,9 +32,18 @@ class Medallion:
 
     user, password = "city-taxii", "city-secret-pw-4711"
 
-    def __init__(self, workdir: Path, collections: int = 1, port: int | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        collections: int = 1,
+        port: int | None = None,
+        *,
+        inclusive_added_after: bool = False,
+    ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
+        self.inclusive_added_after = inclusive_added_after
+        """Answer ``added_after=T`` with objects added at T too, as some servers do."""
         self.collections = [f"9a6b3c1e-0000-4000-8000-{i:012d}" for i in range(collections)]
         self.proc: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
@@ -89,6 +98,7 @@ class Medallion:
             },
             "users": {self.user: self.password},
             "taxii": {"max_page_size": 10000},
+            "x_inclusive_added_after": self.inclusive_added_after,
         }
         (self.workdir / "config.json").write_text(json.dumps(config))
 
@@ -139,6 +149,25 @@ class Medallion:
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
+    def seed(self, objects: list[dict[str, Any]], date_added: str, collection: int = 0) -> None:
+        """Store objects as if one POST had added them all at ``date_added`` (medallion's
+        format, e.g. ``2026-12-01T00:00:00.000000Z``); only while stopped."""
+        assert self.proc is None, "seed a stopped medallion"
+        path = self.workdir / "data.json"
+        data = json.loads(path.read_text())
+        target = data["api1"]["collections"][collection]
+        for obj in objects:
+            target["objects"].append(obj)
+            target["manifest"].append(
+                {
+                    "id": obj["id"],
+                    "date_added": date_added,
+                    "version": obj.get("modified", obj.get("created")),
+                    "media_type": "application/stix+json;version=2.1",
+                }
+            )
+        path.write_text(json.dumps(data))
+
     def objects(self, collection: int = 0) -> list[dict[str, Any]]:
         """Every version of every object the collection holds."""
         answer = httpx.get(
@@ -164,6 +193,8 @@ def _serve(config_path: str, port: int) -> None:
     for part in ("users", "taxii", "backend"):
         set_config(application_instance, part, configuration)
     register_blueprints(application_instance)
+    if configuration.get("x_inclusive_added_after"):
+        _make_added_after_inclusive()
     backend: Any = application_instance.medallion_backend  # type: ignore[attr-defined]
 
     def save_and_exit(*_args: object) -> None:
@@ -177,6 +208,27 @@ def _serve(config_path: str, port: int) -> None:
 
     signal.signal(signal.SIGTERM, save_and_exit)
     application_instance.run(host="127.0.0.1", port=port, threaded=True)
+
+
+def _make_added_after_inclusive() -> None:
+    """medallion compares ``date_added > added_after``; some servers compare ``>=``."""
+    from medallion.common import find_att, string_to_datetime
+    from medallion.filters.basic_filter import BasicFilter
+
+    def inclusive(data: Any, manifest_info: Any, added_after_date: str) -> list[Any]:
+        after = string_to_datetime(added_after_date)
+        return [
+            obj
+            for obj in data
+            if any(
+                item["id"] == obj["id"]
+                and find_att(item) == find_att(obj)
+                and string_to_datetime(item["date_added"]) >= after
+                for item in manifest_info or []
+            )
+        ]
+
+    BasicFilter.filter_by_added_after = staticmethod(inclusive)  # type: ignore[method-assign,assignment]
 
 
 if __name__ == "__main__":

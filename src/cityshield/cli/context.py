@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -27,13 +28,20 @@ class NoHubDatabase(CityShieldError):
 @contextmanager
 def hub_session(settings: Settings | None = None) -> Iterator[Session]:
     """A committed-on-success session on an upgraded database; errors exit with status 1."""
+    with hub_engine(settings) as engine, session_scope(engine) as session:
+        yield session
+
+
+@contextmanager
+def hub_engine(settings: Settings | None = None) -> Iterator[Engine]:
+    """An upgraded database, for commands that open several transactions (a feed pull
+    opens one per batch); errors exit with status 1."""
     settings = settings or get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
     try:
         upgrade(engine)
-        with session_scope(engine) as session:
-            yield session
+        yield engine
     except CityShieldError as exc:
         typer.echo(f"error: {exc.description}", err=True)
         raise typer.Exit(1) from exc

@@ -13,6 +13,7 @@ from cityshield.cli import (
     city,
     collections,
     delivery,
+    feeds,
     keys,
     members,
     policies,
@@ -45,6 +46,7 @@ app.add_typer(collections.app, name="collection")
 app.add_typer(keys.app, name="key")
 app.add_typer(policies.app, name="policy")
 app.add_typer(delivery.outbox_app, name="outbox")
+app.add_typer(feeds.app, name="feeds")
 for _name in ("keygen", "sign", "verify", "submit"):
     app.command(_name)(getattr(city, _name))
 app.command("pull")(pull.pull)

@@ -7,6 +7,9 @@ Aggregated confidence is a noisy-OR over distinct members: each member counts on
 the highest confidence among its active reports and sightings (50 when it gave none), and
 ``confidence = round(100 * (1 - prod(1 - c_m / 100)))``. Two members at 60 give 84; a member
 repeating itself does not raise it. A member at 100 makes it 100; members at 0 add nothing.
+A feed the hub pulls (docs/feeds.md) counts in the noisy-OR as one more source, at the
+confidence its definition gives, but in ``feed_count`` rather than ``member_count``: a
+reader asking how many cities saw an IOC must not count a public block list as one.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ class Corroboration:
     """When the next counted contribution stops counting: the aggregate changes then."""
     urgent: bool = False
     """A counted contribution was submitted urgent (and the hub honoured the mark)."""
+    feed_count: int = 0
+    """Distinct feeds among the counted contributions (not in ``member_count``)."""
+    feed_refs: tuple[str, ...] = ()
+    """The contributing original indicators that came from feeds."""
 
 
 def contribution_end_us(contribution: Contribution, lifetime_us: int | None) -> int | None:
@@ -89,8 +96,10 @@ def corroborate(
         )
     tlps = [c.tlp or default_marking for c in counted]
     tlps = [t for t in tlps if t in TLP_ORDER]
+    from_feeds = [c for c in counted if getattr(c, "from_feed", False)]
+    feed_ids = {c.member_id for c in from_feeds}
     return Corroboration(
-        member_count=len({c.member_id for c in counted}),
+        member_count=len({c.member_id for c in counted} - feed_ids),
         report_count=sum(1 for c in counted if c.kind == "indicator"),
         sighting_count=sum(1 for c in counted if c.kind == "sighting"),
         confidence=noisy_or(best.values()),
@@ -105,4 +114,6 @@ def corroborate(
         state=state,
         next_end_us=min((end for end in ends if end is not None and end > now_us), default=None),
         urgent=any(getattr(c, "urgent", False) for c in counted),
+        feed_count=len(feed_ids),
+        feed_refs=tuple(sorted(c.object_id for c in from_feeds if c.kind == "indicator")),
     )

@@ -45,12 +45,19 @@ class Report:
     valid_until_us: int | None
     revoked: bool
     urgent: bool
+    from_feed: bool = False
 
 
 def report_of(
-    item: Written, ioc_key: str, kind: str, now: int, urgent: AbstractSet[str] = frozenset()
+    item: Written,
+    ioc_key: str,
+    kind: str,
+    now: int,
+    urgent: AbstractSet[str] = frozenset(),
+    feeds: AbstractSet[int] = frozenset(),
 ) -> Report:
-    """The contribution a stored indicator or sighting makes (``kind``), as of ``now``."""
+    """The contribution a stored indicator or sighting makes (``kind``), as of ``now``
+    (``feeds``: the submitters that are feeds' principals)."""
     obj = item.obj
     seen = item.date_added_us
     if kind == "sighting" and isinstance(obj.get("last_seen"), str):
@@ -70,6 +77,7 @@ def report_of(
         valid_until_us=parse_timestamp(valid_until) if isinstance(valid_until, str) else None,
         revoked=bool(obj.get("revoked")),
         urgent=obj["id"] in urgent,
+        from_feed=item.submitter_id in feeds,
     )
 
 
@@ -149,6 +157,7 @@ def upsert(
         valid_until_us=report.valid_until_us,
         revoked=report.revoked,
         urgent=report.urgent,
+        from_feed=report.from_feed,
     )
     return touched
 
@@ -164,6 +173,7 @@ _UPDATABLE = (
     "valid_until_us",
     "revoked",
     "urgent",
+    "from_feed",
 )
 
 

@@ -78,7 +78,8 @@ class PendingIOC(SQLModel, table=True):
 
 
 class Contribution(SQLModel, table=True):
-    """A member's report (an indicator) or sighting of a network IOC; latest version only."""
+    """A member's (or a feed's) report (an indicator) or sighting of a network IOC; latest
+    version only."""
 
     # Also the index of contributions by IOC (its leading column).
     __table_args__ = (UniqueConstraint("ioc_id", "object_id", name="uq_contribution_object"),)
@@ -102,6 +103,12 @@ class Contribution(SQLModel, table=True):
         default=False,
         sa_column=Column(Boolean, nullable=False, default=False),
         description="this version of the original was submitted urgent, and the hub honoured it",
+    )
+    from_feed: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, default=False),
+        description="the original came from a feed the hub pulls, not from a member "
+        "(docs/feeds.md): counted apart from members in the corroboration",
     )
 
 

@@ -13,6 +13,9 @@ property-extension; its definition is published in the ``hub`` collection:
     benign_reason      present when the value is known-benign (kept out of block exports)
     urgent             present (true) when a counted report was submitted urgent and the
                        hub honoured it (docs/urgent-and-webhooks.md)
+    feed_count         present when feeds the hub pulls vouch for the IOC (docs/feeds.md):
+                       how many (they are not in member_count)
+    feed_refs          with feed_count: which of contributing_refs came from feeds
 
 ``confidence`` (top level) is the noisy-OR aggregate documented in ``aggregate.py``.
 """
@@ -63,6 +66,9 @@ def build_network_indicator(
         extension["benign_reason"] = ioc.benign_reason
     if corroboration.urgent:
         extension["urgent"] = True
+    if corroboration.feed_count:
+        extension["feed_count"] = corroboration.feed_count
+        extension["feed_refs"] = list(corroboration.feed_refs)
     name = f"{ioc.observable_type} {ioc.value}" if ioc.value else "Compound indicator"
     obj: dict[str, Any] = {
         "type": "indicator",

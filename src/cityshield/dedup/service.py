@@ -32,12 +32,13 @@ from cityshield.dedup.models import Contribution, NetworkIOC
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
 from cityshield.dedup.queue import dequeue, due, has_work, mark_pending, queued_count
 from cityshield.dedup.views import build_pending_views, publish_views
+from cityshield.members.caller import FEED_ROLE
 from cityshield.policy import service as policy
 from cityshield.policy.active import active_policy
 from cityshield.stix.validation import validate_object
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
 from cityshield.store.locks import lock_collection
-from cityshield.store.models import StixObject
+from cityshield.store.models import Member, StixObject
 from cityshield.store.writer import Written, write_hub_objects
 from cityshield.timefmt import now_micros
 
@@ -57,6 +58,7 @@ def record_contributions(
     moment get one new version instead of one each.
     """
     now = now_micros()
+    feeds = feed_principals(session, {w.submitter_id for w in written})
     canonical: dict[str, CanonicalIOC] = {}
     reports: list[Report] = []
     sightings: list[tuple[Written, str]] = []
@@ -69,12 +71,12 @@ def record_contributions(
                 log.warning("no canonical key for %s: %s", obj.get("id"), exc)
                 continue
             canonical[ioc.key] = ioc
-            reports.append(report_of(item, ioc.key, "indicator", now, urgent))
+            reports.append(report_of(item, ioc.key, "indicator", now, urgent, feeds))
         elif obj.get("type") == "sighting" and isinstance(obj.get("sighting_of_ref"), str):
             sightings.append((item, obj["sighting_of_ref"]))
     iocs = ensure_iocs(session, canonical.values(), now)
     sighting_reports = [
-        (ioc_id, report_of(item, "", "sighting", now, urgent))
+        (ioc_id, report_of(item, "", "sighting", now, urgent, feeds))
         for item, target in sightings
         if (ioc_id := ioc_for_reference(session, target, item.submitter_id)) is not None
     ]
@@ -91,6 +93,15 @@ def record_contributions(
     hurried = {ioc_id for ioc_id, report in planned if report.urgent} & touched
     mark_pending(session, touched, urgent=hurried)  # before contributions: see dedup.queue
     save_contributions(session, changed=list(changed.values()), added=added)
+
+
+def feed_principals(session: Session, member_ids: AbstractSet[int | None]) -> set[int]:
+    """Which of these submitters are feeds' principals: their reports are the feeds'."""
+    wanted = sorted(i for i in member_ids if i is not None)
+    if not wanted:
+        return set()
+    query = select(col(Member.id)).where(col(Member.id).in_(wanted), col(Member.role) == FEED_ROLE)
+    return {int(i) for i in session.execute(query).scalars()}
 
 
 def publish(session: Session, *, context: HubContext, ioc_ids: list[int], now_us: int) -> int:

@@ -30,7 +30,7 @@ from cityshield.dedup.aggregate import Corroboration, corroborate
 from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.models import NetworkIOC, NetworkView, ViewPending
 from cityshield.dedup.publish import build_network_indicator, network_indicator_id
-from cityshield.members.caller import Caller
+from cityshield.members.caller import FEED_ROLE, Caller
 from cityshield.members.service import caller_for
 from cityshield.policy import service as policy
 from cityshield.policy.service import VIEW_HIDDEN as HIDDEN
@@ -65,6 +65,8 @@ class _Face:
         fields = [getattr(self.summary, name) for name in _SUMMARY_FIELDS]  # astuple deep-copies
         if self.summary.urgent:  # only then: views stored before urgency keep their digest
             fields.append(True)
+        if self.summary.feed_count:  # likewise for views stored before feeds
+            fields.append([self.summary.feed_count, list(self.summary.feed_refs)])
         return hashlib.sha256(
             orjson.dumps(
                 [
@@ -79,7 +81,10 @@ class _Face:
         ).digest()[:16]
 
 
-_SUMMARY_FIELDS = tuple(f.name for f in dataclass_fields(Corroboration) if f.name != "urgent")
+_LATER_FIELDS = ("urgent", "feed_count", "feed_refs")
+_SUMMARY_FIELDS = tuple(
+    f.name for f in dataclass_fields(Corroboration) if f.name not in _LATER_FIELDS
+)
 
 
 @dataclass
@@ -97,9 +102,11 @@ class _Published:
 
 def viewers(session: Session) -> list[Caller]:
     """Every member: each reads the network through its own views (an admin's view counts
-    every report that is not quarantined or restricted)."""
+    every report that is not quarantined or restricted). Feeds' principals never read."""
     members = session.execute(
-        select(Member).where(col(Member.active)).order_by(col(Member.id))
+        select(Member)
+        .where(col(Member.active), col(Member.role) != FEED_ROLE)
+        .order_by(col(Member.id))
     ).scalars()
     return [caller_for(session, member) for member in members]
 

@@ -38,17 +38,18 @@ def add_member(
             "revoked for good, so choose another name."
         )
     creds = service.create_member(session, name=name, role=role, groups=groups)
-    _publish_identities(session, home)
+    publish_identities(session, home=home)
     return creds
 
 
 def remove_member(session: Session, *, home: Path, name: str) -> None:
     """Remove a member and publish a revoked version of its identity."""
     service.remove_member(session, name=name)
-    _publish_identities(session, home)
+    publish_identities(session, home=home)
 
 
-def _publish_identities(session: Session, home: Path) -> None:
+def publish_identities(session: Session, *, home: Path) -> None:
+    """Bring the ``hub`` collection's member (and feed) identities up to date."""
     hub_identity = get_hub_identity(session)
     if hub_identity is None:
         return

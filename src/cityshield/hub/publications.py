@@ -2,7 +2,8 @@
 
 - the hub's identity and one identity per member (``members/identity.py``), signed with
   the hub key: members may not publish identities, so these are the only ones a
-  ``created_by_ref`` can resolve to;
+  ``created_by_ref`` can resolve to. A feed's principal is published with the attribution
+  its definition gives (docs/feeds.md);
 - the extension-definitions of the signature and corroboration extensions, signed in
   ``x_cityshield_signature`` (STIX gives extension-definitions no ``extensions``);
 - the official TLP 1.0 and 2.0 marking-definitions, unsigned, exactly as the standards
@@ -27,6 +28,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from cityshield.dedup.publish import corroboration_extension_definition
+from cityshield.feeds.models import Feed
 from cityshield.jsonvalue import same_json
 from cityshield.members.identity import member_identity
 from cityshield.policy.audience import write_public_audience
@@ -103,7 +105,16 @@ def _member_identities(
     member was removed: the hub no longer vouches for it, while objects that name it as
     their creator still resolve to a name."""
     members = session.execute(select(Member).order_by(col(Member.id))).scalars().all()
-    current = {m.identity_id: member_identity(m, hub_identity_id=hub_identity_id) for m in members}
+    attributions = {
+        member_id: orjson.loads(text)
+        for member_id, text in session.execute(select(col(Feed.member_id), col(Feed.attribution)))
+    }
+    current = {
+        m.identity_id: member_identity(
+            m, hub_identity_id=hub_identity_id, attribution=attributions.get(m.id)
+        )
+        for m in members
+    }
     removed = [
         {**without_signature(obj), "revoked": True}
         for object_id, obj in latest.items()

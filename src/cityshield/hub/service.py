@@ -22,6 +22,7 @@ from cityshield.config import Settings
 from cityshield.dedup.allowlist import load_allowlist
 from cityshield.dedup.hub_context import DEFAULT_LIFETIME_DAYS, HubContext
 from cityshield.hub.publications import publish_hub_objects
+from cityshield.members.caller import FEED_ROLE
 from cityshield.signing.jwk import kid_for
 from cityshield.signing.models import SigningKey
 from cityshield.signing.registry import jwks_document, register_key
@@ -82,7 +83,7 @@ BUILTIN_COLLECTIONS: tuple[tuple[str, str, str, list[str]], ...] = (
         SUBMISSIONS_ALIAS,
         "Submissions",
         "Indicators as the network's members submitted them, each one as signed.",
-        _EVERY_ROLE,
+        [*_EVERY_ROLE, FEED_ROLE],  # feeds submit what the hub pulls (docs/feeds.md)
     ),
 )
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ROLES = ("member", "analyst", "admin")
+"""The roles of members that log in (``member add --role``)."""
+FEED_ROLE = "feed"
+"""The role of a feed's principal (``cityshield.feeds``): it never logs in and never reads;
+it submits what the hub pulls from the feed, so that the policy, provenance and signatures
+treat a feed's reports like a member's."""
+COLLECTION_ROLES = (*ROLES, FEED_ROLE)
+"""Roles a collection may name as readers or writers."""
 
 
 @dataclass(frozen=True)

@@ -12,21 +12,34 @@ accounts, as their names usually do; the role itself is not named.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cityshield.store.models import Member
 from cityshield.timefmt import format_timestamp
 
-IDENTITY_CLASS_BY_ROLE = {"member": "organization", "analyst": "individual", "admin": "individual"}
+IDENTITY_CLASS_BY_ROLE = {
+    "member": "organization",
+    "analyst": "individual",
+    "admin": "individual",
+    "feed": "system",
+}
 """A ``member`` is a city's security team; analysts and admins are accounts of people who
-work for the network. ``identity_class`` is what a reader weighs a report by."""
+work for the network; a feed is a system the hub pulls from. ``identity_class`` is what a
+reader weighs a report by."""
+ATTRIBUTION_FIELDS = ("name", "description", "identity_class", "contact_information")
+"""What a feed's definition may say about who publishes it (``feeds/*.yaml``,
+``attribution``): the feed's source, not the hub, is who its reports come from."""
 
 
-def member_identity(member: Member, *, hub_identity_id: str) -> dict[str, Any]:
+def member_identity(
+    member: Member, *, hub_identity_id: str, attribution: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The identity of ``member``, created when the member was (to the millisecond, the STIX
-    convention), so republishing it is the same version every time."""
+    convention), so republishing it is the same version every time; ``attribution``
+    (a feed's) replaces the name and class and may add a description and contact."""
     created = format_timestamp(member.created_us // 1000 * 1000)
-    return {
+    identity = {
         "type": "identity",
         "spec_version": "2.1",
         "id": member.identity_id,
@@ -36,3 +49,7 @@ def member_identity(member: Member, *, hub_identity_id: str) -> dict[str, Any]:
         "name": member.name,
         "identity_class": IDENTITY_CLASS_BY_ROLE.get(member.role, "unknown"),
     }
+    for field in ATTRIBUTION_FIELDS:
+        if attribution and isinstance(attribution.get(field), str):
+            identity[field] = attribution[field]
+    return identity

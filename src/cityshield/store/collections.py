@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from cityshield.errors import BadRequest, CollectionNotFound, Conflict
-from cityshield.members.caller import ROLES
+from cityshield.members.caller import COLLECTION_ROLES
 from cityshield.store.models import Collection
 
 COLLECTION_NAMESPACE = uuid.UUID("6f1c3a52-3d1e-4c55-9a0e-c1d5e1e5a002")
@@ -31,9 +31,11 @@ def collection_id_for(alias: str) -> str:
 
 
 def _check_roles(roles: list[str]) -> str:
-    unknown = [role for role in roles if role not in ROLES]
+    unknown = [role for role in roles if role not in COLLECTION_ROLES]
     if unknown:
-        raise BadRequest(f"Unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}.")
+        raise BadRequest(
+            f"Unknown role(s) {', '.join(unknown)}; roles are {', '.join(COLLECTION_ROLES)}."
+        )
     return ",".join(roles)
 
 
