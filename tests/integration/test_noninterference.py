@@ -431,9 +431,11 @@ SEARCHES: tuple[dict[str, Any], ...] = (
 
 
 def observe_analyst_api(session: Session, caller: Any, context: Any) -> dict[str, Any]:
-    """What the viewer's analysts get from /api/v1: every search page (pages of 2, with
-    their totals and order), a bulk lookup of every value in several spellings, each
-    indicator's detail (versions, sightings, deliveries, timeline) and the statistics."""
+    """What the viewer's analysts get from /api/v1 and the web page's analyst pages (which
+    call the same functions): every search page (pages of 2, with their totals and order),
+    a bulk lookup of every value in several spellings, each indicator's detail (versions,
+    sightings, deliveries, timeline), the revocation to sign of each of the viewer's own
+    reports, and the statistics (the dashboard's chart)."""
     seen: dict[str, Any] = {}
     for params in SEARCHES:
         pages, cursor = [], None
@@ -450,9 +452,15 @@ def observe_analyst_api(session: Session, caller: Any, context: Any) -> dict[str
     seen["soc lookup"] = lookup.model_dump()
     for answer in lookup.answers:
         if answer.indicator is not None:
-            seen[f"soc detail {answer.key}"] = soc.indicator_detail(
+            detail = soc.indicator_detail(
                 session, caller=caller, context=context, ref=answer.indicator.ref
-            ).model_dump()
+            )
+            seen[f"soc detail {answer.key}"] = detail.model_dump()
+            for own in (c for c in detail.reports + detail.sightings if c.yours and not c.revoked):
+                # the web page's "Revoke…" page shows this (the viewer's own reports)
+                seen[f"soc revocation {own.object_id}"] = soc.revocation_template(
+                    session, caller=caller, object_id=own.object_id
+                )
     seen["soc stats"] = soc.submission_stats(session, caller=caller).model_dump()
     return seen
 

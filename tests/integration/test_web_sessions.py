@@ -4,9 +4,7 @@ dashboard. The browser itself is in ``test_web_page.py``."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -21,30 +19,12 @@ from cityshield.web import sessions
 from cityshield.web.errors import FormRefused, SessionExpired, SignInRefused, SignInRequired
 from cityshield.web.models import WebSession
 from cityshield.web.sessions import Lifetime
-from tests.utils.server import Hub, TestMember, start_hub
+from tests.utils.server import Hub, start_hub
+from tests.utils.web import csrf, signed_in_client
 
 MINUTE = 60_000_000
 LIFETIME = Lifetime(idle_us=30 * MINUTE, max_us=12 * 60 * MINUTE)
 NOW = 1_900_000_000_000_000
-
-
-def csrf(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page)
-    assert match, page
-    return match.group(1)
-
-
-@contextmanager
-def signed_in_client(hub: Hub, member: TestMember) -> Iterator[httpx.Client]:
-    """A client holding a session of ``member`` (signed in through the form)."""
-    with httpx.Client(base_url=f"{hub.base_url}/ui", timeout=30) as client:
-        form = client.get("/signin")
-        answer = client.post(
-            "/signin",
-            data={"name": member.name, "token": member.token, "csrf_token": csrf(form.text)},
-        )
-        assert answer.status_code == 303 and answer.headers["location"] == "/ui/", answer.text
-        yield client
 
 
 def test_a_session_ends_when_idle_too_old_signed_out_or_the_token_changes(hub: Hub) -> None:

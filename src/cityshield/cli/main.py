@@ -82,7 +82,8 @@ def demo(
         f"Try:\n"
         f"  curl -u northport:{city['token']} -H 'Accept: application/taxii+json;version=2.1' \\\n"
         f"       http://127.0.0.1:{port}/api1/collections/submissions/objects/\n"
-        f"or open http://127.0.0.1:{port}/ui/ and sign in as northport with that token.\n",
+        f"or open http://127.0.0.1:{port}/ui/ and sign in as northport with that token\n"
+        f"(dashboard, search, bulk lookup, indicator pages: docs/web.md).\n",
         err=True,
     )
 

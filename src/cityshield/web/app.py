@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cityshield.deps import AppState, attach_state
 from cityshield.errors import CityShieldError, describe_invalid_request
 from cityshield.middleware import UnexpectedErrors
+from cityshield.web.analyst import router as analyst_router
 from cityshield.web.api import router
 from cityshield.web.cookies import SESSION_COOKIE, base_path, clear_cookie
 from cityshield.web.errors import SessionExpired, SignInRefused, SignInRequired
@@ -88,5 +89,6 @@ def create_ui(state: AppState) -> FastAPI:
     ui.add_middleware(UnexpectedErrors, render=_unexpected_error)
     ui.add_middleware(SecurityHeaders, https=served_over_https(state.settings))
     ui.include_router(router)
+    ui.include_router(analyst_router)
     ui.mount("/static", StaticFiles(packages=[("cityshield.web", "static")]), name="static")
     return ui

@@ -1,11 +1,12 @@
 """The dashboard: what the network says now, as the signed-in member may see it.
 
 One function builds all of it (the handler calls only this): the newest and the most
-corroborated network indicators (``web.indicators``), submissions per day
-(``web.activity``), the state of the member's own push target and webhook (every
-member's, for admins) and, for admins, the background jobs' health. Each part reads
-through the policy layer or the member's own rows; nothing here is a bare query over
-stored objects.
+corroborated network indicators (``web.indicators``), reports and sightings per day (the
+analyst statistics, ``soc.service.submission_stats``: the page charts the very series
+``GET /api/v1/stats`` answers, counted once), the state of the member's own push target
+and webhook (every member's, for admins) and, for admins, the background jobs' health.
+Each part reads through the policy layer or the member's own rows; nothing here is a bare
+query over stored objects.
 """
 
 from __future__ import annotations
@@ -15,13 +16,19 @@ from typing import Any
 
 from sqlmodel import Session
 
+from cityshield.dedup.hub_context import DAY_US
 from cityshield.delivery import status as delivery_status
 from cityshield.delivery import targets as delivery_targets
 from cityshield.members.caller import Caller
-from cityshield.web.activity import DayCount, submissions_per_day
+from cityshield.policy import service as policy
+from cityshield.soc import service as soc_service
+from cityshield.soc.models import DayCount
+from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
 from cityshield.web.chart import BarChart, bar_chart
 from cityshield.web.indicators import IndicatorRow, most_corroborated, newest_indicators
 from cityshield.worker.service import list_job_health
+
+CHART_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,21 @@ def build_dashboard(
         if caller.is_admin
         else None,
     )
+
+
+def submissions_per_day(
+    session: Session, *, caller: Caller, now_us: int, days: int = CHART_DAYS
+) -> list[DayCount] | None:
+    """Reports and sightings per UTC day for the ``days`` days up to and including today,
+    oldest first, or None if the caller may not read the network (the statistics count
+    what counts in the caller's network indicators)."""
+    if not policy.can_read(caller, get_collection_by_alias(session, NETWORK_ALIAS)):
+        return None
+    since_us = (now_us // DAY_US - days + 1) * DAY_US
+    stats = soc_service.submission_stats(
+        session, caller=caller, since_us=since_us, until_us=now_us, now_us=now_us
+    )
+    return stats.by_day
 
 
 def delivery_states(session: Session, *, caller: Caller, now_us: int) -> list[DeliveryState]:

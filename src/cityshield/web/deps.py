@@ -43,10 +43,11 @@ SignedInDep = Annotated[SignedIn, Depends(get_signed_in)]
 
 
 def checked_form(
-    secret_cookie: str, max_length: int = SMALL_FORM
+    secret_cookie: str, max_length: int | None = SMALL_FORM
 ) -> Callable[[Request, Settings], Awaitable[dict[str, str]]]:
     """A dependency: the posted form, whose ``csrf_token`` must be the one derived from
-    the ``secret_cookie`` cookie (FormRefused, a 403 page, otherwise)."""
+    the ``secret_cookie`` cookie (FormRefused, a 403 page, otherwise); at most
+    ``max_length`` bytes (None: the hub's POST limit, ``max_content_length``)."""
 
     async def form(request: Request, settings: SettingsDep) -> dict[str, str]:
         fields = await read_form(request, BodyLimits.from_settings(settings, max_length))

@@ -6,6 +6,9 @@ reports it may see), an admin the network-wide versions. Every number shown come
 indicator body that member receives over TAXII, and every order from values in it (or its
 ``date_added`` in that member's view), so neither the rows, their numbers nor their order
 can depend on a report the member may not see.
+
+Search and lookup results are the analyst service's summaries (``soc``), shown as the same
+rows (:func:`summary_row`), so every table of indicators on the page reads alike.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlmodel import Session
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID
 from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
+from cityshield.soc.models import IndicatorSummary
 from cityshield.stix.vocabulary import TLP2
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
 from cityshield.store.filters import Filters
@@ -32,9 +36,13 @@ DASHBOARD_ROWS = 10
 
 @dataclass(frozen=True)
 class IndicatorRow:
-    """One network indicator, as a table row of the page."""
+    """One network indicator, as a table row of the page: from a network indicator body
+    (the dashboard) or an analyst summary (search, lookup)."""
 
     id: str
+    """The network indicator's id (a summary's ``ref`` before its first publication)."""
+    ref: str
+    """What the detail page is opened with: the IOC's ``ref``, or this indicator's id."""
     name: str
     value: str
     """The observable's value (the name without its type), or the name of a compound one."""
@@ -49,8 +57,11 @@ class IndicatorRow:
     benign: bool
     first_seen: str | None
     last_seen: str | None
-    modified: str
-    date_added: str
+    modified: str | None
+    date_added: str | None
+    """When it changed in the caller's view (dashboard rows only)."""
+    contributors: tuple[str, ...] = ()
+    """Members named among the counted reports (summary rows only)."""
 
 
 def indicator_row(body: str, date_added_us: int) -> IndicatorRow:
@@ -62,6 +73,7 @@ def indicator_row(body: str, date_added_us: int) -> IndicatorRow:
     observable_type: str = ext.get("observable_type", "")
     return IndicatorRow(
         id=obj["id"],
+        ref=obj["id"],
         name=name,
         value=name.removeprefix(f"{observable_type} ") if observable_type else name,
         observable_type=observable_type,
@@ -77,6 +89,33 @@ def indicator_row(body: str, date_added_us: int) -> IndicatorRow:
         last_seen=ext.get("last_seen"),
         modified=obj.get("modified", ""),
         date_added=format_timestamp(date_added_us),
+    )
+
+
+def summary_row(summary: IndicatorSummary) -> IndicatorRow:
+    """The row of an analyst summary (``soc``'s search and lookup answers): the same
+    figures, computed by the soc service from the reports the caller may see."""
+    figures = summary.corroboration
+    value = summary.value if summary.value is not None else summary.pattern
+    return IndicatorRow(
+        id=summary.indicator_id or summary.ref,
+        ref=summary.ref,
+        name=f"{summary.observable_type} {value}",
+        value=value,
+        observable_type=summary.observable_type,
+        member_count=figures.members,
+        report_count=figures.reports,
+        sighting_count=figures.sightings,
+        confidence=figures.confidence,
+        state=figures.state,
+        tlp=figures.tlp,
+        urgent=figures.urgent,
+        benign=summary.benign_reason is not None,
+        first_seen=figures.first_seen,
+        last_seen=figures.last_seen,
+        modified=None,
+        date_added=None,
+        contributors=tuple(summary.contributors),
     )
 
 

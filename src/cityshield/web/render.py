@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from cityshield.timefmt import format_timestamp
 from cityshield.web.cookies import SIGNIN_COOKIE, base_path, set_cookie, signin_secret
+from cityshield.web.indicators import summary_row
 from cityshield.web.sessions import SignedIn, csrf_token
 
 templates = Environment(
@@ -28,6 +30,10 @@ templates = Environment(
 templates.filters["when"] = lambda stamp: (stamp or "")[:16].replace("T", " ")
 """A STIX timestamp as the page shows it: to the minute, UTC (the page says so)."""
 templates.filters["micros"] = format_timestamp
+templates.filters["row"] = summary_row
+"""An analyst summary (search, lookup) as the row the indicator tables show."""
+templates.filters["pretty"] = lambda value: orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+"""A stored STIX object as indented JSON, key order kept (as it was signed)."""
 
 SIGNIN_NOTICES = {
     "expired": "Your session has ended. Sign in again to go on.",

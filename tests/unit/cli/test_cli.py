@@ -97,6 +97,7 @@ def test_demo_seeds_a_network_once(home: Path) -> None:
     run(home, "init")
     out = run(home, "demo")
     assert "curl" in out.stderr
+    assert "open http://127.0.0.1:8000/ui/ and sign in as northport" in out.stderr, "the web page"
     creds = json.loads((home / "demo-credentials.json").read_text())
     assert {"northport", "lakeside", "hub-admin", "soc-analyst"} <= set(creds)
     assert stat.S_IMODE((home / "demo-credentials.json").stat().st_mode) == 0o600
