@@ -73,6 +73,36 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def read_snapshot(session: Session) -> Iterator[None]:
+    """Run the block's reads in one consistent snapshot that takes no write lock, and end
+    that transaction afterwards (committing nothing: the block must not write).
+
+    For work that reads a lot and writes little, such as the network publisher building
+    and signing thousands of indicators: readers never wait for writers nor block them
+    (SQLite's WAL, PostgreSQL's MVCC), so ingest proceeds meanwhile, and one snapshot makes
+    every read agree with the others. SQLite's driver begins a transaction only before a
+    write, so each SELECT would otherwise see its own moment: the block runs inside an
+    explicit ``BEGIN``. PostgreSQL's default isolation gives each statement its own
+    snapshot: the block runs in a ``REPEATABLE READ, READ ONLY`` transaction (which never
+    fails to serialise). A session that has not written anything is handed over; what it
+    read so far ends first.
+    """
+    release_connection(session)
+    if is_postgres(session.get_bind()):
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
+    else:
+        session.connection().exec_driver_sql("BEGIN")
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+    release_connection(session)
+
+
 def release_connection(session: Session) -> None:
     """Hand the session's connection back to the pool; its next query takes one again.
 

@@ -20,11 +20,11 @@ property-extension; its definition is published in the ``hub`` collection:
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from cityshield.dedup.aggregate import Corroboration
 from cityshield.dedup.hub_context import HubContext
-from cityshield.dedup.models import NetworkIOC
 from cityshield.signing.scheme import sign_object
 from cityshield.stix.vocabulary import TLP2
 from cityshield.timefmt import format_timestamp
@@ -41,12 +41,24 @@ def network_indicator_id(key: str, generation: int = 0) -> str:
     return f"indicator--{uuid.uuid5(NETWORK_NAMESPACE, name)}"
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What a network indicator says of its IOC besides the corroboration: the network-wide
+    indicator's id and creation, or one member's (``dedup.views``)."""
+
+    indicator_id: str
+    key: str
+    pattern: str
+    observable_type: str
+    value: str | None
+    created_us: int
+    benign_reason: str | None
+
+
 def build_network_indicator(
-    ioc: NetworkIOC, corroboration: Corroboration, *, context: HubContext, modified_us: int
+    ioc: Subject, corroboration: Corroboration, *, context: HubContext, modified_us: int
 ) -> dict[str, Any]:
     """The signed network indicator for ``ioc`` as of ``modified_us``."""
-    if ioc.indicator_id is None:
-        raise ValueError(f"IOC {ioc.key!r} has no network indicator id yet")
     extension: dict[str, Any] = {
         "extension_type": "property-extension",
         "member_count": corroboration.member_count,
