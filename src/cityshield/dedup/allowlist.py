@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,10 +36,12 @@ class Allowlist:
             network = ipaddress.ip_network(value, strict=False)
         except ValueError:
             return None
-        for allowed in self.networks:
-            if network.version == allowed.version and network.overlaps(allowed):
-                return f"overlaps allowlisted network {allowed}"
-        return None
+        first = self._index.first_overlap(network)
+        return None if first is None else f"overlaps allowlisted network {self.networks[first]}"
+
+    @functools.cached_property
+    def _index(self) -> _NetworkIndex:
+        return _NetworkIndex(self.networks)
 
     def _domain_reason(self, host: str) -> str | None:
         labels = host.lower().rstrip(".").split(".")
@@ -46,6 +50,49 @@ class Allowlist:
             if candidate in self.domains:
                 return f"within allowlisted domain {candidate}"
         return None
+
+
+class _NetworkIndex:
+    """Which allowlisted network an address block overlaps first (in the allowlist's
+    order, as a scan would say), by lookup rather than a scan of every network per IOC
+    (which was a tenth of the publisher's time).
+
+    CIDR blocks are nested or disjoint, so a block overlaps an allowlisted one exactly
+    when one contains the other: the allowlisted ones containing it are found by looking up
+    its own address at each prefix length the allowlist uses, the ones inside it by a
+    bisection of their sorted first addresses.
+    """
+
+    def __init__(self, networks: tuple[IPNetwork, ...]) -> None:
+        self.exact: dict[tuple[int, int], dict[int, int]] = {}
+        starts: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+        for index, network in enumerate(networks):
+            at = self.exact.setdefault((network.version, network.prefixlen), {})
+            at.setdefault(int(network.network_address), index)
+            starts[network.version].append((int(network.network_address), index))
+        self.prefixes = {
+            version: sorted(p for v, p in self.exact if v == version) for version in (4, 6)
+        }
+        self.starts = {version: sorted(found) for version, found in starts.items()}
+
+    def first_overlap(self, network: IPNetwork) -> int | None:
+        version, bits = network.version, network.max_prefixlen
+        first = int(network.network_address)
+        last = int(network.broadcast_address)
+        found: list[int] = []
+        for prefix in self.prefixes[version]:
+            if prefix > network.prefixlen:
+                break
+            shift = bits - prefix
+            index = self.exact[(version, prefix)].get(first >> shift << shift)
+            if index is not None:
+                found.append(index)
+        starts = self.starts[version]
+        for start, index in starts[bisect.bisect_left(starts, (first, -1)) :]:
+            if start > last:
+                break
+            found.append(index)
+        return min(found, default=None)
 
 
 def _host_of(observable_type: str, value: str) -> str | None:

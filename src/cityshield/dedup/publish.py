@@ -101,7 +101,7 @@ def build_network_indicator(
     if corroboration.tlp:
         obj["object_marking_refs"] = [TLP_ID[corroboration.tlp]]
     obj["extensions"] = {CORROBORATION_EXTENSION_ID: extension}
-    return sign_object(obj, context.hub_key)
+    return sign_object(obj, context.hub_key, kid=context.hub_kid)
 
 
 def corroboration_extension_definition(hub_identity_id: str, created: str) -> dict[str, Any]:

@@ -35,10 +35,11 @@ from sqlmodel import Session
 from cityshield.dedup.aggregate import corroborate
 from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.iocs import IOCRow, load_iocs
-from cityshield.dedup.models import Contribution, NetworkIOC
+from cityshield.dedup.models import NetworkIOC
 from cityshield.dedup.publish import Subject, build_network_indicator, network_indicator_id
 from cityshield.dedup.queue import dequeue_unchanged
 from cityshield.dedup.views import (
+    Counted,
     PendingViews,
     ViewChanges,
     plan_views,
@@ -48,7 +49,6 @@ from cityshield.dedup.views import (
 )
 from cityshield.members.caller import Caller
 from cityshield.members.service import caller_for
-from cityshield.policy import service as policy
 from cityshield.policy.active import active_policy
 from cityshield.stix.validation import validate_object
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
@@ -99,13 +99,11 @@ def plan_publication(
     plan = Plan(kid=context.hub_kid, queued=dict(queued), pending=list(pending))
     iocs = load_iocs(session, ioc_ids)
     default_marking = active_policy(session).default_marking
-    contributions: dict[int, list[Contribution]] = {}
-    query = policy.counted_contributions(list(ioc_ids), default_marking=default_marking)
-    for c in session.execute(query).all():
-        contributions.setdefault(c.ioc_id, []).append(c)  # type: ignore[arg-type]  # plain rows with the model's attributes (counted_contributions)
+    extra = [i for p in plan.pending for i in p.ioc_ids]
+    counted = Counted.read(session, [*ioc_ids, *extra], default_marking)
     unpublishable: set[int] = set()
     for ioc in iocs:
-        rows = contributions.get(ioc.id, [])
+        rows = counted.rows.get(ioc.id, [])
         if not rows and ioc.published_us is None:
             continue  # nothing countable, nothing ever published: nothing to say
         summary = corroborate(
@@ -124,7 +122,7 @@ def plan_publication(
         network_indicator = build_network_indicator(
             _subject(ioc), summary, context=context, modified_us=modified
         )
-        reason = validate_object(network_indicator)
+        reason = validate_object(network_indicator)  # once: write_hub_objects trusts it
         if reason is not None:
             # An IOC stored before ingest refused its value, or a canonical form beyond the
             # pattern limits: skip it rather than fail the whole batch on every pass.
@@ -139,7 +137,7 @@ def plan_publication(
         plan.iocs.append(ioc)
     publishable = [ioc for ioc in iocs if ioc.id not in unpublishable]
     wanted = _wanted_views(session, viewers(session), publishable, plan.pending)
-    plan.views = plan_views(session, context=context, wanted=wanted, now_us=now_us)
+    plan.views = plan_views(session, context=context, wanted=wanted, counted=counted, now_us=now_us)
     return plan
 
 
@@ -202,7 +200,9 @@ def apply_publication(session: Session, plan: Plan, *, locks_seen: int | None) -
         return False
     dequeue_unchanged(session, plan.queued)
     if plan.objects:
-        write_hub_objects(session, collection=network, objects=plan.objects, kid=plan.kid)
+        write_hub_objects(
+            session, collection=network, objects=plan.objects, kid=plan.kid, validated=True
+        )
     _save_iocs(session, plan.iocs)
     save_views(session, plan.views, now_us=now_micros())
     save_pending_views(session, plan.pending)

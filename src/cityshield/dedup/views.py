@@ -18,6 +18,7 @@ publisher can build from a snapshot and write in a short transaction
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -85,6 +86,10 @@ class _Face:
 
 _SUMMARY_FIELDS = tuple(f.name for f in dataclass_fields(Corroboration) if f.name != "urgent")
 
+_view_id = functools.lru_cache(maxsize=8192)(network_indicator_id)
+"""A pass names the same IOC's view for every member that first sees it (a uuid5 each):
+remembered for more IOCs than a pass publishes."""
+
 
 @dataclass
 class ViewChanges:
@@ -122,23 +127,30 @@ def plan_views(
     *,
     context: HubContext,
     wanted: Sequence[tuple[Caller, Sequence[IOCRow]]],
+    counted: Counted,
     now_us: int,
 ) -> ViewChanges:
     """Read and build what brings each caller's views of its IOCs up to date; writes
-    nothing (see :func:`save_views`)."""
+    nothing (see :func:`save_views`). ``counted``: the IOCs' contributions that count for
+    anyone (read once for every caller; each caller's share is decided by
+    ``policy.Reader``)."""
     stamp = now_us // 1000 * 1000
     signed: dict[tuple[Any, ...], str] = {}
     aggregates: dict[tuple[Any, ...], tuple[Corroboration, bytes]] = {}
     changes = ViewChanges()
+    current = _current(
+        session,
+        [caller.member_id for caller, iocs in wanted if iocs],
+        sorted({ioc.id for _, iocs in wanted for ioc in iocs}),
+    )
     for caller, iocs in wanted:
-        by_id = {ioc.id: ioc for ioc in iocs}
-        if not by_id:
-            continue
-        visible = _visible(session, caller, list(by_id))
-        current = _current(session, caller.member_id, list(by_id))
-        for ioc_id, ioc in by_id.items():
-            rows = visible.get(ioc_id, [])
-            before = current.get(ioc_id)
+        if caller.default_marking != counted.default_marking:
+            raise ValueError("views must be built under the policy the rows were counted by")
+        reader = policy.Reader.of(caller)
+        for ioc in {ioc.id: ioc for ioc in iocs}.values():
+            ioc_id = ioc.id
+            rows = counted.visible(reader, ioc_id)
+            before = current.get((caller.member_id, ioc_id))
             if not rows:
                 # Nothing of it is visible any more (a narrower policy, a quarantine, a
                 # deleted report): the member no longer hears of the IOC at all. The row
@@ -210,7 +222,7 @@ def _next_view(
     return {
         "object_id": before["object_id"]
         if before is not None and same_id
-        else network_indicator_id(ioc.key, generation),
+        else _view_id(ioc.key, generation),
         "generation": generation,
         "digest": digest,
         "state": summary.state,
@@ -220,21 +232,49 @@ def _next_view(
     }
 
 
-def _visible(session: Session, caller: Caller, ioc_ids: list[int]) -> dict[int, list[Any]]:
-    found: dict[int, list[Any]] = {}
-    for chunk in chunks(ioc_ids):
-        for row in session.execute(policy.counted_contributions(list(chunk), caller)):
-            found.setdefault(row.ioc_id, []).append(row)
-    return found
+@dataclass
+class Counted:
+    """Contributions that count for anyone (``policy.counted_for_readers``) by IOC, and
+    their originals' audience rows, read once a pass for every member's views."""
+
+    default_marking: str
+    rows: dict[int, list[Any]] = field(default_factory=dict)
+    audiences: dict[int, list[tuple[str, bool]]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, session: Session, ioc_ids: Sequence[int], default_marking: str) -> Counted:
+        counted = cls(default_marking)
+        for chunk in chunks(sorted(set(ioc_ids))):
+            query = policy.counted_for_readers(list(chunk), default_marking=default_marking)
+            for row in session.connection().execute(query):
+                counted.rows.setdefault(row.ioc_id, []).append(row)
+        pks = [row.stix_pk for rows in counted.rows.values() for row in rows]
+        counted.audiences = policy.audiences_of(session, pks)
+        return counted
+
+    def visible(self, reader: policy.Reader, ioc_id: int) -> list[Any]:
+        """The IOC's contributions that count for ``reader``."""
+        return [
+            row
+            for row in self.rows.get(ioc_id, ())
+            if reader.may_read(row.original_submitter_id, self.audiences.get(row.stix_pk, ()))
+        ]
 
 
-def _current(session: Session, member_id: int, ioc_ids: list[int]) -> dict[int, dict[str, Any]]:
-    found: dict[int, dict[str, Any]] = {}
-    columns = [_VIEWS.c.ioc_id, *(_VIEWS.c[name] for name in _CHANGING if name != "body")]
+def _current(
+    session: Session, member_ids: list[int], ioc_ids: list[int]
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """The stored views of these members for these IOCs, by (member, IOC): one probe of
+    the primary key per pair, a chunk of IOCs at a time for every member at once."""
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    names = [name for name in _CHANGING if name != "body"]
+    columns = [_VIEWS.c.member_id, _VIEWS.c.ioc_id, *(_VIEWS.c[name] for name in names)]
     for chunk in chunks(ioc_ids):
-        query = select(*columns).where(_VIEWS.c.member_id == member_id, _VIEWS.c.ioc_id.in_(chunk))
-        for row in session.execute(query).mappings():
-            found[row["ioc_id"]] = dict(row)
+        query = select(*columns).where(
+            _VIEWS.c.member_id.in_(member_ids), _VIEWS.c.ioc_id.in_(chunk)
+        )
+        for row in session.connection().execute(query):
+            found[(row[0], row[1])] = dict(zip(names, row[2:], strict=True))
     return found
 
 
