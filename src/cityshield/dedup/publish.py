@@ -19,6 +19,7 @@ property-extension; its definition is published in the ``hub`` collection:
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -34,9 +35,12 @@ NETWORK_NAMESPACE = uuid.UUID("6f1c3a52-3d1e-4c55-9a0e-c1d5e1e5a003")
 TLP_ID = {level: marking for marking, level in TLP2.items()}
 
 
+@functools.lru_cache(maxsize=16384)
 def network_indicator_id(key: str, generation: int = 0) -> str:
     """Deterministic: every hub (and every re-run) names the same IOC the same way. A later
-    generation (the IOC came back after being revoked) gets a new id."""
+    generation (the IOC came back after being revoked) gets a new id. Remembered for more
+    IOCs than a pass publishes: a pass names each IOC once network-wide and again for
+    every member that first sees it (a uuid5 each)."""
     name = key if generation == 0 else f"{key}#{generation}"
     return f"indicator--{uuid.uuid5(NETWORK_NAMESPACE, name)}"
 

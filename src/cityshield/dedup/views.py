@@ -18,7 +18,6 @@ publisher can build from a snapshot and write in a short transaction
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -85,10 +84,6 @@ class _Face:
 
 
 _SUMMARY_FIELDS = tuple(f.name for f in dataclass_fields(Corroboration) if f.name != "urgent")
-
-_view_id = functools.lru_cache(maxsize=8192)(network_indicator_id)
-"""A pass names the same IOC's view for every member that first sees it (a uuid5 each):
-remembered for more IOCs than a pass publishes."""
 
 
 @dataclass
@@ -222,7 +217,7 @@ def _next_view(
     return {
         "object_id": before["object_id"]
         if before is not None and same_id
-        else _view_id(ioc.key, generation),
+        else network_indicator_id(ioc.key, generation),
         "generation": generation,
         "digest": digest,
         "state": summary.state,
@@ -246,7 +241,7 @@ class Counted:
         counted = cls(default_marking)
         for chunk in chunks(sorted(set(ioc_ids))):
             query = policy.counted_for_readers(list(chunk), default_marking=default_marking)
-            for row in session.connection().execute(query):
+            for row in session.connection().execute(query).all():  # not fetchone per row
                 counted.rows.setdefault(row.ioc_id, []).append(row)
         pks = [row.stix_pk for rows in counted.rows.values() for row in rows]
         counted.audiences = policy.audiences_of(session, pks)
@@ -273,7 +268,7 @@ def _current(
         query = select(*columns).where(
             _VIEWS.c.member_id.in_(member_ids), _VIEWS.c.ioc_id.in_(chunk)
         )
-        for row in session.connection().execute(query):
+        for row in session.connection().execute(query).all():
             found[(row[0], row[1])] = dict(zip(names, row[2:], strict=True))
     return found
 

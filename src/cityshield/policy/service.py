@@ -230,7 +230,7 @@ def audiences_of(session: Session, stix_pks: Sequence[int]) -> dict[int, list[tu
         query = select(col(Audience.stix_pk), col(Audience.principal), col(Audience.allow)).where(
             col(Audience.stix_pk).in_(chunk)
         )
-        for pk, principal, allow in session.connection().execute(query):
+        for pk, principal, allow in session.connection().execute(query).all():
             found.setdefault(pk, []).append((principal, bool(allow)))
     return found
 
