@@ -77,6 +77,17 @@ def _driver_ready(table: Table, names: tuple[str, ...], dialect: Dialect) -> boo
 
 def conflict_insert(session: Session, model: Any) -> Any:
     """An INSERT for ``model`` that takes ``on_conflict_do_nothing/do_update`` (both
-    dialects spell ON CONFLICT the same way; SQLAlchemy builds it per dialect)."""
-    dialect = postgresql if is_postgres(session.get_bind()) else sqlite
-    return dialect.insert(model)
+    dialects spell ON CONFLICT the same way; SQLAlchemy builds it per dialect).
+
+    Built on the model's table, so that many rows go in as one plain executemany: on the
+    ORM entity SQLAlchemy takes its ORM bulk-insert path, which costs more in Python than
+    the insert does in SQLite (ingest queues and creates IOCs with it). Made once per
+    backend and table: its ``excluded`` columns (for ``do_update``) are built on first use,
+    with an event registration per foreign key, which is not free either.
+    """
+    return _conflict_insert(is_postgres(session.get_bind()), getattr(model, "__table__", model))
+
+
+@functools.lru_cache(maxsize=64)
+def _conflict_insert(postgres: bool, table: Table) -> Any:
+    return (postgresql if postgres else sqlite).insert(table)

@@ -220,10 +220,13 @@ def read_signature(obj: JSONObject) -> tuple[str, bytes]:
     return kid, signature
 
 
-def verification_job(obj: JSONObject, public_key: Ed25519PublicKey) -> tuple[bytes, bytes, bytes]:
+def verification_job(
+    obj: JSONObject, public_key: Ed25519PublicKey, *, signed: tuple[str, bytes] | None = None
+) -> tuple[bytes, bytes, bytes]:
     """Everything but the Ed25519 check: (raw public key, signing input, signature), plain
-    bytes that a worker process can check (``signing/pool.py``)."""
-    kid, signature = read_signature(obj)
+    bytes that a worker process can check (``signing/pool.py``). ``signed``: what
+    :func:`read_signature` returned for ``obj``, when the caller already read it."""
+    kid, signature = signed if signed is not None else read_signature(obj)
     raw = public_key_raw(public_key)
     expected = kid_for_raw(raw)
     if kid != expected:
