@@ -7,12 +7,12 @@ with the same code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -114,3 +114,45 @@ def release_connection(session: Session) -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("release_connection() on a session with unflushed writes")
     session.commit()
+
+
+STATISTICS_GROWTH = 1.25
+"""A table is analysed again once it has this many times the pages the planner last
+counted (each ANALYZE raises the bar, which throttles a long bulk load to a few dozen)."""
+STATISTICS_MIN_PAGES = 64
+"""Below this size (512 KiB) any plan is fast; autovacuum looks after such tables."""
+
+
+def refresh_statistics(session: Session, tables: Sequence[str]) -> list[str]:
+    """``ANALYZE`` those of ``tables`` that grew by a quarter since the planner last
+    counted them (PostgreSQL; SQLite plans well enough without statistics); returns them.
+
+    After a bulk load, autovacuum analyses a table only once a tenth of it changed and
+    its next round comes (a minute apart): meanwhile the planner knows nothing of the new
+    rows, and a member's first network page took 3.2 s instead of 0.29 s. Growth is read
+    from the table's size on disk (``pg_relation_size``, which counts rows not yet
+    committed, ours included) against the pages the last ANALYZE or VACUUM counted
+    (``pg_class.relpages``): a stat() and a catalogue row, cheap enough for every
+    publication pass, and current at once, unlike the statistics collector's counters.
+    Run inside the caller's transaction, so its statistics are there when it commits.
+    """
+    bind = session.get_bind()
+    if not is_postgres(bind):
+        return []
+    rows = session.execute(
+        text(
+            "SELECT relname, relpages, pg_relation_size(oid) / "
+            "current_setting('block_size')::int FROM pg_class "
+            "WHERE relname = ANY(:names) AND relkind = 'r' AND pg_table_is_visible(oid)"
+        ),
+        {"names": list(tables)},
+    ).all()
+    grown = sorted(
+        name
+        for name, counted, pages in rows
+        if pages >= STATISTICS_MIN_PAGES and pages >= counted * STATISTICS_GROWTH
+    )
+    if grown:
+        quote = bind.dialect.identifier_preparer.quote
+        session.execute(text("ANALYZE " + ", ".join(quote(name) for name in grown)))
+    return grown

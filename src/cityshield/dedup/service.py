@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
 from cityshield.bulk import chunks
-from cityshield.db import read_snapshot
+from cityshield.db import read_snapshot, refresh_statistics
 from cityshield.dedup.canonical import CanonicalIOC, canonical_ioc
 from cityshield.dedup.contributions import (
     Report,
@@ -29,10 +29,11 @@ from cityshield.dedup.contributions import (
 )
 from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.iocs import ensure_iocs, ioc_for_reference
-from cityshield.dedup.models import Contribution, NetworkIOC
+from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView
 from cityshield.dedup.publisher import Plan, apply_publication, plan_publication
 from cityshield.dedup.queue import due, has_work, mark_pending, queued, queued_count
 from cityshield.dedup.views import pending_views
+from cityshield.policy.models import Audience
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
 from cityshield.store.locks import lock_collection, locks_taken
 from cityshield.store.models import StixObject
@@ -135,6 +136,7 @@ def publish_pending(
         if built is not None:
             built()
         if apply_publication(session, plan, locks_seen=seen):
+            refresh_statistics(session, GROWING_TABLES)
             return plan.work
         session.rollback()  # another publisher wrote meanwhile: release the lock, rebuild
     lock_collection(session, network_id)
@@ -142,7 +144,17 @@ def publish_pending(
     if plan is None:
         return 0
     apply_publication(session, plan, locks_seen=None)
+    refresh_statistics(session, GROWING_TABLES)
     return plan.work
+
+
+GROWING_TABLES: tuple[str, ...] = tuple(
+    str(model.__table__.name)  # type: ignore[union-attr]
+    for model in (StixObject, Audience, Contribution, NetworkIOC, NetworkView)
+)
+"""What ingest into ``submissions`` and its publication grow: a pass that publishes keeps
+their planner statistics current (``db.refresh_statistics``), so the pages read right after
+a bulk load are planned for the rows it added."""
 
 
 SNAPSHOT_ATTEMPTS = 3
