@@ -12,6 +12,7 @@ are not this process: their CPU is not counted, the ingest wall time is printed 
     python -m bench.cpu --backend postgres       # a throwaway PostgreSQL (its CPU not counted)
     python -m bench.cpu --cities 2               # two members, as the served ingest section
     python -m bench.cpu --profile publish        # cProfile of the timed publication, top 45
+    python -m bench.cpu --alongside              # ingest beside `cityshield worker` (wall)
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import os
 import pstats
 import random
+import signal
+import statistics
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,11 +35,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.hubs import databases, network_context, store
+from bench.hubs import databases, network_context, store, wait_published
 from bench.network import CITIES, SUBMISSIONS, load_policy
+from bench.served import cityshield_command
 from bench.stix import reports
 from cityshield.config import Settings
 from cityshield.db import make_engine, session_scope
+from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.models import NetworkView, PendingIOC
 from cityshield.hub.service import ensure_hub
 from cityshield.migrate import upgrade
@@ -119,7 +126,15 @@ def counts(hub: Hub) -> tuple[int, int]:
 
 
 def run(
-    url: str, workdir: Path, *, seed: int, timed: int, profile: str, sort: str, cities: int
+    url: str,
+    workdir: Path,
+    *,
+    seed: int,
+    timed: int,
+    profile: str,
+    sort: str,
+    cities: int,
+    alongside: bool = False,
 ) -> dict[str, Any]:
     hub = local_hub(url, workdir / "home")
     members = add_cities(hub, cities)
@@ -140,6 +155,8 @@ def run(
         for member, objects in planned:
             store(hub, member, SUBMISSIONS, objects, context)
 
+    if alongside:
+        return _alongside(hub, planned, context)
     with measured(profile == "ingest", sort) as ingested:
         ingest()
     queued, views_before = counts(hub)
@@ -159,6 +176,42 @@ def run(
     }
 
 
+def _alongside(
+    hub: Hub, planned: list[tuple[TestMember, list[dict[str, Any]]]], context: HubContext
+) -> dict[str, Any]:
+    """The timed envelopes ingested while ``cityshield worker`` (its own process, as
+    ``serve`` starts it) publishes them: how long each envelope's ingest takes (the
+    worker's writes in its way included) and how long after the last one the worker has
+    published everything. Wall times: meaningful only between runs on one machine state."""
+    home, url = hub.settings.home, hub.settings.effective_database_url
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYSHIELD_")}
+    env.update(CITYSHIELD_HOME=str(home), CITYSHIELD_DATABASE_URL=url)
+    worker = subprocess.Popen(
+        [*cityshield_command(), "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        time.sleep(3)  # started, hub context loaded
+        envelope_s: list[float] = []
+        for member, objects in planned:
+            began = time.perf_counter()
+            store(hub, member, SUBMISSIONS, objects, context)
+            envelope_s.append(time.perf_counter() - began)
+        caught_up = wait_published(hub, 600)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    envelope_s.sort()
+    return {
+        "envelopes": len(envelope_s),
+        "envelope_s_median": round(statistics.median(envelope_s), 3),
+        "envelope_s_max": round(envelope_s[-1], 3),
+        "published_s_after_last": None if caught_up is None else round(caught_up, 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
@@ -167,6 +220,12 @@ def main() -> None:
     parser.add_argument("--cities", type=int, default=8, help="members reporting (and viewing)")
     parser.add_argument("--profile", choices=["", "ingest", "publish"], default="")
     parser.add_argument("--sort", choices=["cumulative", "tottime"], default="cumulative")
+    parser.add_argument(
+        "--alongside",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="ingest while `cityshield worker` publishes (wall times, not CPU)",
+    )
     args = parser.parse_args()
     start_pool()
     try:
@@ -182,6 +241,7 @@ def main() -> None:
                 profile=args.profile,
                 sort=args.sort,
                 cities=args.cities,
+                alongside=args.alongside,
             )
     finally:
         shutdown_pool()

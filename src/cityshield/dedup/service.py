@@ -136,7 +136,6 @@ def publish_pending(
         if built is not None:
             built()
         if apply_publication(session, plan, locks_seen=seen):
-            refresh_statistics(session, GROWING_TABLES)
             return plan.work
         session.rollback()  # another publisher wrote meanwhile: release the lock, rebuild
     lock_collection(session, network_id)
@@ -144,17 +143,25 @@ def publish_pending(
     if plan is None:
         return 0
     apply_publication(session, plan, locks_seen=None)
-    refresh_statistics(session, GROWING_TABLES)
     return plan.work
+
+
+def refresh_network_statistics(session: Session) -> list[str]:
+    """Analyse the tables ingest and publication grow, those that grew enough since the
+    planner last counted them (``db.refresh_statistics``; PostgreSQL only); returns them.
+    The worker runs it after each publication pass that published something, in a
+    transaction of its own: the pass's views are visible without waiting for it, and the
+    next pass follows it."""
+    return refresh_statistics(session, GROWING_TABLES)
 
 
 GROWING_TABLES: tuple[str, ...] = tuple(
     str(model.__table__.name)  # type: ignore[union-attr]
     for model in (StixObject, Audience, Contribution, NetworkIOC, NetworkView)
 )
-"""What ingest into ``submissions`` and its publication grow: a pass that publishes keeps
-their planner statistics current (``db.refresh_statistics``), so the pages read right after
-a bulk load are planned for the rows it added."""
+"""What ingest into ``submissions`` and its publication grow: the worker keeps their planner
+statistics current (:func:`refresh_network_statistics`), so the pages read after a bulk
+load are planned for the rows it added."""
 
 
 SNAPSHOT_ATTEMPTS = 3
