@@ -30,6 +30,7 @@ from cityshield.dedup.service import (
     has_pending_publication,
     pending_publication_count,
     publish_pending,
+    refresh_network_statistics,
 )
 from cityshield.delivery.job import delivery_backlog, has_due_target, run_delivery
 from cityshield.feeds.job import due_feed_count, has_due_feed, run_feed_pulls
@@ -104,10 +105,15 @@ registry = Registry()
     backlog=pending_publication_count,
 )
 def publish_network(job: JobContext) -> None:
-    """Publish queued network indicators and members' views until none is left."""
+    """Publish queued network indicators and members' views until none is left; after a
+    pass that published something, bring the planner statistics of the tables it grew up
+    to date (PostgreSQL; throttled by the growth it takes)."""
     for _ in range(PUBLICATION_PASSES):
         with session_scope(job.engine) as session:
             done = publish_pending(session, context=job.network())
+        if done:
+            with session_scope(job.engine) as session:
+                refresh_network_statistics(session)
         if not done or job.stopping() or not job.renew():
             return
 

@@ -6,6 +6,7 @@ compares exactly, sorts in SQL, and keyset pagination on it never loses precisio
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from datetime import UTC, datetime
@@ -44,7 +45,7 @@ def format_timestamp(micros: int) -> str:
     created/modified), microseconds otherwise, so the text always round-trips.
     """
     seconds, us = divmod(micros, 1_000_000)
-    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    base = _utc_second(seconds)
     if us % 1000 == 0:
         return f"{base}.{us // 1000:03d}Z"
     return f"{base}.{us:06d}Z"
@@ -53,7 +54,15 @@ def format_timestamp(micros: int) -> str:
 def format_date_added(micros: int) -> str:
     """date_added always carries microseconds: it is a keyset cursor clients echo back."""
     seconds, us = divmod(micros, 1_000_000)
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{us:06d}Z"
+    return f"{_utc_second(seconds)}.{us:06d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_second(seconds: int) -> str:
+    """The text of a UTC second: a page or a publication formats thousands of timestamps,
+    most of them within a few seconds of each other, and strftime costs more than the
+    rest of the formatting."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def now_micros() -> int:

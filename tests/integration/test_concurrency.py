@@ -1,6 +1,7 @@
 """Concurrent writers: a reader following added_after never skips or repeats an object, the
 same version posted concurrently is stored once, and reports arriving while the network
-view is being published are never lost from it."""
+view is being published are never lost from it (nor is anything published twice when two
+publishers meet)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,19 @@ import uuid
 from collections.abc import Callable
 
 import orjson
+from sqlalchemy import func, select
+from sqlmodel import col
 
 from cityshield.db import session_scope
 from cityshield.dedup.canonical import canonical_ioc
+from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID, network_indicator_id
-from cityshield.dedup.service import publish_pending
+from cityshield.dedup.service import has_pending_publication, publish_pending
 from cityshield.flows.ingest import add_objects
 from cityshield.hub.service import load_hub_context
 from cityshield.members.service import caller_for_token
 from cityshield.store.collections import SUBMISSIONS_ALIAS, get_collection_by_alias
+from cityshield.store.models import StixObject
 from tests.utils.server import TAXII, Hub, TestMember, submit
 from tests.utils.stix import envelope, indicator
 
@@ -226,3 +231,83 @@ def test_a_publisher_waits_for_a_writer_queueing_the_same_ioc(hub: Hub) -> None:
     assert published.is_set()
     hub.publish_network()  # whatever is still queued
     assert member_count(hub, first, pattern) == 2
+
+
+def ingest(hub: Hub, member: TestMember, *objects: dict) -> None:
+    """Store ``member``'s signed objects in ``submissions`` in-process, committed, as a
+    POST does, without publishing (the test decides when the publisher runs)."""
+    with session_scope(hub.engine) as session:
+        caller = caller_for_token(session, token=member.token, name=member.name)
+        assert caller is not None
+        status = add_objects(
+            session,
+            caller=caller,
+            collection=get_collection_by_alias(session, SUBMISSIONS_ALIAS),
+            objects=member.sign(*objects),
+            network=load_hub_context(session, hub.settings),
+        )
+        assert status.failure_count == 0, status.details
+
+
+def network_versions(hub: Hub, pattern: str) -> int:
+    """How many network-wide versions of the IOC's indicator the hub stored."""
+    object_id = network_indicator_id(canonical_ioc(pattern).key)
+    with session_scope(hub.engine) as session:
+        query = select(func.count()).where(col(StixObject.object_id) == object_id)
+        return int(session.execute(query).scalar_one())
+
+
+def test_a_report_queued_while_the_publisher_builds_is_published_next_pass(hub: Hub) -> None:
+    """The publisher builds from a snapshot, outside any write lock: a report committed
+    between its build and its write (here, deterministically, from the hook it calls in
+    between, in this very thread: had the publisher held the write lock, the report would
+    wait for it for good) is not counted by that pass, so its IOC stays queued, and the
+    next pass counts it."""
+    first, second = hub.member(), hub.member()
+    pattern = f"[domain-name:value = 'snap-{uuid.uuid4().hex[:12]}.example']"
+    hub.publish_network()  # whatever other tests left queued
+    ingest(hub, first, indicator(pattern=pattern))
+    context = hub_context(hub)
+    with session_scope(hub.engine) as session:
+        published = publish_pending(
+            session, context=context, built=lambda: ingest(hub, second, indicator(pattern=pattern))
+        )
+    assert published >= 1
+    assert member_count(hub, first, pattern) == 1, "the pass built before the second report"
+    with session_scope(hub.engine) as session:
+        assert has_pending_publication(session), "the IOC queued again stays queued"
+    hub.publish_network()
+    assert member_count(hub, first, pattern) == 2
+    assert member_count(hub, second, pattern) == 2
+    assert network_versions(hub, pattern) == 2
+
+
+def test_a_plan_another_publisher_overtook_is_rebuilt_not_written(hub: Hub) -> None:
+    """Another publisher (here a second pass, run from the hook between the first pass's
+    build and its write) publishes the same IOCs first: the first pass sees that someone
+    took the network lock since its snapshot, drops what it built and starts again, so
+    nothing is published twice and no member's view is written twice."""
+    member = hub.member()
+    pattern = f"[domain-name:value = 'overtaken-{uuid.uuid4().hex[:12]}.example']"
+    hub.publish_network()
+    ingest(hub, member, indicator(pattern=pattern))
+    context = hub_context(hub)
+    overtaken: list[int] = []
+
+    def other_publisher() -> None:
+        if not overtaken:  # only before the first attempt's write
+            with session_scope(hub.engine) as session:
+                overtaken.append(publish_pending(session, context=context))
+
+    with session_scope(hub.engine) as session:
+        assert publish_pending(session, context=context, built=other_publisher) == 0
+    assert overtaken and overtaken[0] >= 1
+    assert network_versions(hub, pattern) == 1
+    assert member_count(hub, member, pattern) == 1
+    with session_scope(hub.engine) as session:
+        assert not has_pending_publication(session)
+
+
+def hub_context(hub: Hub) -> HubContext:
+    with session_scope(hub.engine) as session:
+        return load_hub_context(session, hub.settings)

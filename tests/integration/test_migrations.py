@@ -96,7 +96,7 @@ ROLES = text("SELECT alias, write_roles FROM collection")
 
 def test_0014_lets_feeds_submit_and_marks_no_contribution_as_a_feeds(url: str) -> None:
     config = alembic_config(url)
-    command.upgrade(config, "0012")
+    command.upgrade(config, "0013")
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
@@ -131,12 +131,54 @@ def test_0014_lets_feeds_submit_and_marks_no_contribution_as_a_feeds(url: str) -
             assert roles == {"submissions": "member,analyst,admin,feed", "hub": ""}
             assert list(from_feed) == [False]
             assert connection.execute(text("SELECT count(*) FROM feed_item")).scalar() == 0
-        command.downgrade(config, "0012")
+        command.downgrade(config, "0013")
         with engine.connect() as connection:
             roles = dict(
                 connection.execute(text("SELECT alias, write_roles FROM collection")).all()
             )
             assert roles == {"submissions": "member,analyst,admin", "hub": ""}
             assert connection.execute(text("SELECT count(*) FROM contribution")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_0015_keeps_the_queue_and_collections(url: str) -> None:
+    """The queue's change counter and the lock count start at 0 for what is stored, and
+    going back keeps the rows."""
+    config = alembic_config(url)
+    command.upgrade(config, "0014")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO network_ioc (key_digest, key, generation, observable_type, "
+                    "pattern, state, created_us) VALUES (:d, :k, 0, 'x', :k, 'active', 1)"
+                ),
+                {"d": key_digest(NEW), "k": NEW},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO network_pending (ioc_id, urgent) SELECT id, true FROM network_ioc"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO collection (id, title, description, read_roles, write_roles, "
+                    "last_added_us) VALUES ('c', 'c', '', '', '', 7)"
+                )
+            )
+        command.upgrade(config, "0015")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT urgent, seq FROM network_pending")).all() == [
+                (True, 0)
+            ]
+            assert connection.execute(
+                text("SELECT last_added_us, locks_taken FROM collection")
+            ).all() == [(7, 0)]
+        command.downgrade(config, "0014")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT urgent FROM network_pending")).all() == [(True,)]
+            assert connection.execute(text("SELECT last_added_us FROM collection")).all() == [(7,)]
     finally:
         engine.dispose()

@@ -73,6 +73,7 @@ def demo(
         ensure_hub(session, home=settings.home, name=settings.hub_name)
         network = load_hub_context(session, settings)
         creds = seed_demo(session, home=settings.home, network=network)
+        session.commit()  # publish_pending builds from a fresh snapshot
         publish_pending(session, context=network)
     city = creds["northport"]
     roster = ", ".join(f"{name} ({info['role']})" for name, info in creds.items())

@@ -1,9 +1,11 @@
-"""Network IOC rows: one per canonical key, found or created by the ingest that names it."""
+"""Network IOC rows: one per canonical key, found or created by the ingest that names it,
+and read back as plain values by the publisher."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -13,7 +15,7 @@ from cityshield.dedup.canonical import CanonicalIOC
 from cityshield.dedup.contributions import of_originals
 from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView
 
-__all__ = ["ensure_iocs", "ioc_for_reference", "key_digest"]
+__all__ = ["IOCRow", "ensure_iocs", "ioc_for_reference", "key_digest", "load_iocs"]
 
 
 def key_digest(key: str) -> bytes:
@@ -87,3 +89,34 @@ def ioc_for_reference(session: Session, ref: str, member_id: int | None = None) 
         .limit(1)
     ).scalar_one_or_none()
     return int(by_original) if by_original is not None else None
+
+
+@dataclass
+class IOCRow:
+    """An IOC as the publisher reads and updates it: plain values rather than an ORM
+    instance, since it is read in one transaction (a snapshot) and written in another."""
+
+    id: int
+    key: str
+    observable_type: str
+    value: str | None
+    pattern: str
+    state: str
+    generation: int
+    indicator_id: str | None
+    benign_reason: str | None
+    expires_us: int | None
+    created_us: int
+    published_us: int | None
+
+
+_ROW_COLUMNS = [NetworkIOC.__table__.c[name] for name in IOCRow.__dataclass_fields__]  # type: ignore[attr-defined]
+
+
+def load_iocs(session: Session, ioc_ids: Sequence[int]) -> list[IOCRow]:
+    """These IOCs, in id order (ids of IOCs that do not exist are skipped)."""
+    rows: list[IOCRow] = []
+    for chunk in chunks(sorted(set(ioc_ids))):
+        query = select(*_ROW_COLUMNS).where(col(NetworkIOC.id).in_(chunk)).order_by("id")
+        rows.extend(IOCRow(*row) for row in session.execute(query))
+    return rows

@@ -65,7 +65,9 @@ class PendingIOC(SQLModel, table=True):
 
     A queue the publisher drains every fraction of a second, so it stays a few pages.
     ``urgent``: an urgent report changed it; the publisher takes these first
-    (docs/urgent-and-webhooks.md).
+    (docs/urgent-and-webhooks.md). ``seq`` grows each time a writer queues the IOC again:
+    the publisher, which builds from a snapshot, takes a row off the queue only if it is
+    the one it read (``dedup.queue``).
     """
 
     __tablename__ = "network_pending"
@@ -75,6 +77,9 @@ class PendingIOC(SQLModel, table=True):
         )
     )
     urgent: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+    seq: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, default=0, server_default="0")
+    )
 
 
 class Contribution(SQLModel, table=True):

@@ -22,12 +22,13 @@ property-extension; its definition is published in the ``hub`` collection:
 
 from __future__ import annotations
 
+import functools
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from cityshield.dedup.aggregate import Corroboration
 from cityshield.dedup.hub_context import HubContext
-from cityshield.dedup.models import NetworkIOC
 from cityshield.signing.scheme import sign_object
 from cityshield.stix.vocabulary import TLP2
 from cityshield.timefmt import format_timestamp
@@ -37,19 +38,34 @@ NETWORK_NAMESPACE = uuid.UUID("6f1c3a52-3d1e-4c55-9a0e-c1d5e1e5a003")
 TLP_ID = {level: marking for marking, level in TLP2.items()}
 
 
+@functools.lru_cache(maxsize=16384)
 def network_indicator_id(key: str, generation: int = 0) -> str:
     """Deterministic: every hub (and every re-run) names the same IOC the same way. A later
-    generation (the IOC came back after being revoked) gets a new id."""
+    generation (the IOC came back after being revoked) gets a new id. Remembered for more
+    IOCs than a pass publishes: a pass names each IOC once network-wide and again for
+    every member that first sees it (a uuid5 each)."""
     name = key if generation == 0 else f"{key}#{generation}"
     return f"indicator--{uuid.uuid5(NETWORK_NAMESPACE, name)}"
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What a network indicator says of its IOC besides the corroboration: the network-wide
+    indicator's id and creation, or one member's (``dedup.views``)."""
+
+    indicator_id: str
+    key: str
+    pattern: str
+    observable_type: str
+    value: str | None
+    created_us: int
+    benign_reason: str | None
+
+
 def build_network_indicator(
-    ioc: NetworkIOC, corroboration: Corroboration, *, context: HubContext, modified_us: int
+    ioc: Subject, corroboration: Corroboration, *, context: HubContext, modified_us: int
 ) -> dict[str, Any]:
     """The signed network indicator for ``ioc`` as of ``modified_us``."""
-    if ioc.indicator_id is None:
-        raise ValueError(f"IOC {ioc.key!r} has no network indicator id yet")
     extension: dict[str, Any] = {
         "extension_type": "property-extension",
         "member_count": corroboration.member_count,
@@ -95,7 +111,7 @@ def build_network_indicator(
     if corroboration.tlp:
         obj["object_marking_refs"] = [TLP_ID[corroboration.tlp]]
     obj["extensions"] = {CORROBORATION_EXTENSION_ID: extension}
-    return sign_object(obj, context.hub_key)
+    return sign_object(obj, context.hub_key, kid=context.hub_kid)
 
 
 def corroboration_extension_definition(hub_identity_id: str, created: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ the contribution rows in ``dedup/contributions.py``; this module composes them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
 from cityshield.bulk import chunks
-from cityshield.dedup.aggregate import corroborate
+from cityshield.db import read_snapshot, refresh_statistics
 from cityshield.dedup.canonical import CanonicalIOC, canonical_ioc
 from cityshield.dedup.contributions import (
     Report,
@@ -28,18 +29,16 @@ from cityshield.dedup.contributions import (
 )
 from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.iocs import ensure_iocs, ioc_for_reference
-from cityshield.dedup.models import Contribution, NetworkIOC
-from cityshield.dedup.publish import build_network_indicator, network_indicator_id
-from cityshield.dedup.queue import dequeue, due, has_work, mark_pending, queued_count
-from cityshield.dedup.views import build_pending_views, publish_views
+from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView
+from cityshield.dedup.publisher import Plan, apply_publication, plan_publication
+from cityshield.dedup.queue import due, has_work, mark_pending, queued, queued_count
+from cityshield.dedup.views import pending_views
 from cityshield.members.caller import FEED_ROLE
-from cityshield.policy import service as policy
-from cityshield.policy.active import active_policy
-from cityshield.stix.validation import validate_object
+from cityshield.policy.models import Audience
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
-from cityshield.store.locks import lock_collection
+from cityshield.store.locks import lock_collection, locks_taken
 from cityshield.store.models import Member, StixObject
-from cityshield.store.writer import Written, write_hub_objects
+from cityshield.store.writer import Written
 from cityshield.timefmt import now_micros
 
 log = logging.getLogger(__name__)
@@ -106,83 +105,95 @@ def feed_principals(session: Session, member_ids: AbstractSet[int | None]) -> se
 
 def publish(session: Session, *, context: HubContext, ioc_ids: list[int], now_us: int) -> int:
     """Recompute the IOCs' corroboration and write a new signed network version of each
-    (one batch into the ``network`` collection); returns how many were published.
+    (one batch into the ``network`` collection) and every member's view of it, in the
+    session's transaction; returns how many were published.
 
-    The IOCs leave the queue *before* their contributions are read (see dedup.queue).
-    """
-    network = get_collection_by_alias(session, NETWORK_ALIAS)
-    dequeue(session, ioc_ids)
-    iocs = (
-        session.execute(select(NetworkIOC).where(col(NetworkIOC.id).in_(ioc_ids))).scalars().all()
-    )
-    default_marking = active_policy(session).default_marking
-    contributions: dict[int, list[Contribution]] = {}
-    query = policy.counted_contributions(ioc_ids, default_marking=default_marking)
-    for c in session.execute(query).all():
-        contributions.setdefault(c.ioc_id, []).append(c)  # type: ignore[arg-type]  # plain rows with the model's attributes (counted_contributions)
-    objects: list[dict[str, Any]] = []
-    unpublishable: set[int | None] = set()
-    for ioc in iocs:
-        rows = contributions.get(ioc.id or 0, [])
-        if not rows and ioc.published_us is None:
-            continue  # nothing countable, nothing ever published: nothing to say
-        summary = corroborate(
-            rows,
-            lifetime_us=context.lifetime_us(ioc.observable_type),
-            now_us=now_us,
-            default_marking=default_marking,
-        )
-        if ioc.state != "active" and summary.state == "active":
-            _next_generation(ioc, now_us)
-        if ioc.indicator_id is None:
-            ioc.indicator_id = network_indicator_id(ioc.key, ioc.generation)
-        modified = max(now_us // 1000 * 1000, (ioc.published_us or 0) + 1000)
-        if ioc.benign_reason is None:
-            ioc.benign_reason = context.allowlist.reason(ioc.observable_type, ioc.value)
-        network_indicator = build_network_indicator(
-            ioc, summary, context=context, modified_us=modified
-        )
-        reason = validate_object(network_indicator)
-        if reason is not None:
-            # An IOC stored before ingest refused its value, or a canonical form beyond the
-            # pattern limits: skip it rather than fail the whole batch on every pass.
-            log.warning("network indicator for IOC %r not published: %s", ioc.key[:200], reason)
-            unpublishable.add(ioc.id)
-            continue
-        objects.append(network_indicator)
-        # Ageing republishes when the next contribution ends, not only when the last does:
-        # a member's view may count only that one, and must change when it expires rather
-        # than when someone else's report next triggers a publication.
-        ioc.state, ioc.expires_us, ioc.published_us = summary.state, summary.next_end_us, modified
-        session.add(ioc)
-    if objects:
-        write_hub_objects(session, collection=network, objects=objects, kid=context.hub_kid)
-    publishable = [ioc for ioc in iocs if ioc.id not in unpublishable]
-    publish_views(session, context=context, iocs=publishable, now_us=now_us)
-    return len(objects)
-
-
-def _next_generation(ioc: NetworkIOC, now_us: int) -> None:
-    """A revoked network indicator may not be un-revoked (STIX 2.1, 3.6.2): an IOC reported
-    again after it was revoked starts over as a new indicator."""
-    ioc.generation += 1
-    ioc.indicator_id = network_indicator_id(ioc.key, ioc.generation)
-    ioc.created_us = now_us // 1000 * 1000
-    ioc.published_us = None
-
-
-def publish_pending(session: Session, *, context: HubContext, limit: int = 5000) -> int:
-    """Publish the IOCs queued since the last run; returns how many.
-
-    The network collection lock is taken first, so concurrent publishers (several
-    workers) take turns and never publish one change twice.
+    The network lock is taken first and held throughout: for publications inside a larger
+    transaction (ageing, a key refresh), which are rare. The worker's publication of what
+    ingest queued builds outside the lock instead (:func:`publish_pending`).
     """
     network = get_collection_by_alias(session, NETWORK_ALIAS)
     lock_collection(session, network.id)
+    plan = plan_publication(
+        session, context=context, ioc_ids=ioc_ids, queued=queued(session, ioc_ids), now_us=now_us
+    )
+    apply_publication(session, plan, locks_seen=None)
+    return len(plan.objects)
+
+
+def publish_pending(
+    session: Session,
+    *,
+    context: HubContext,
+    limit: int = 5000,
+    built: Callable[[], None] | None = None,
+) -> int:
+    """Publish the IOCs queued since the last run (urgent ones first), and build a bounded
+    part of new members' views; returns how many IOCs were gone through.
+
+    Reads and builds from a snapshot, then writes in the session's transaction, which the
+    caller commits (``dedup.publisher``): ``session`` must not have written anything, as
+    it ends the session's transaction to begin the snapshot. ``built`` runs between the two
+    (tests use it to interleave other writers deterministically). When other publishers
+    keep writing in between, the last attempt builds under the lock, so a pass always ends.
+    """
+    network_id = get_collection_by_alias(session, NETWORK_ALIAS).id
+    for _ in range(SNAPSHOT_ATTEMPTS):
+        with read_snapshot(session):
+            seen = locks_taken(session, network_id)
+            plan = _plan_pending(session, context, limit)
+        if plan is None:
+            return 0
+        if built is not None:
+            built()
+        if apply_publication(session, plan, locks_seen=seen):
+            return plan.work
+        session.rollback()  # another publisher wrote meanwhile: release the lock, rebuild
+    lock_collection(session, network_id)
+    plan = _plan_pending(session, context, limit)
+    if plan is None:
+        return 0
+    apply_publication(session, plan, locks_seen=None)
+    return plan.work
+
+
+def refresh_network_statistics(session: Session) -> list[str]:
+    """Analyse the tables ingest and publication grow, those that grew enough since the
+    planner last counted them (``db.refresh_statistics``; PostgreSQL only); returns them.
+    The worker runs it after each publication pass that published something, in a
+    transaction of its own: the pass's views are visible without waiting for it, and the
+    next pass follows it."""
+    return refresh_statistics(session, GROWING_TABLES)
+
+
+GROWING_TABLES: tuple[str, ...] = tuple(
+    str(model.__table__.name)  # type: ignore[union-attr]
+    for model in (StixObject, Audience, Contribution, NetworkIOC, NetworkView)
+)
+"""What ingest into ``submissions`` and its publication grow: the worker keeps their planner
+statistics current (:func:`refresh_network_statistics`), so the pages read after a bulk
+load are planned for the rows it added."""
+
+
+SNAPSHOT_ATTEMPTS = 3
+"""Plans built from a snapshot before one is built under the lock: a conflict needs another
+publisher (ageing, a key refresh) to commit during the build, which is rare."""
+
+
+def _plan_pending(session: Session, context: HubContext, limit: int) -> Plan | None:
+    """The plan for what is queued and the members' views pending; None if nothing is."""
     waiting = due(session, limit)
-    now = now_micros()
-    published = publish(session, context=context, ioc_ids=waiting, now_us=now) if waiting else 0
-    return published + build_pending_views(session, context=context, now_us=now)
+    views = pending_views(session)
+    if not waiting and not views:
+        return None
+    return plan_publication(
+        session,
+        context=context,
+        ioc_ids=list(waiting),
+        queued=waiting,
+        now_us=now_micros(),
+        pending=views,
+    )
 
 
 def has_pending_publication(session: Session) -> bool:

@@ -10,26 +10,30 @@ the digest as it was writes nothing for that member. Its ``created`` is when tha
 first saw the IOC, its ``modified`` and ``date_added`` when its view last changed, its id
 counts only the revocations that member saw.
 
-Members whose views are equal in a publication share one signature.
+Members whose views are equal in a publication share one signature. Views are planned
+(read and built, :func:`plan_views`) apart from being saved (:func:`save_views`), so the
+publisher can build from a snapshot and write in a short transaction
+(``dedup.publisher``); ``date_added`` is given only when saving, under the network lock.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from cityshield.bulk import chunks, insert_rows
 from cityshield.dedup.aggregate import Corroboration, corroborate
 from cityshield.dedup.hub_context import HubContext
+from cityshield.dedup.iocs import IOCRow
 from cityshield.dedup.models import NetworkIOC, NetworkView, ViewPending
-from cityshield.dedup.publish import build_network_indicator, network_indicator_id
+from cityshield.dedup.publish import Subject, build_network_indicator, network_indicator_id
 from cityshield.members.caller import FEED_ROLE, Caller
 from cityshield.members.service import caller_for
 from cityshield.policy import service as policy
@@ -88,16 +92,25 @@ _SUMMARY_FIELDS = tuple(
 
 
 @dataclass
-class _Published:
-    """The subset of NetworkIOC fields build_network_indicator reads, for one viewer."""
+class ViewChanges:
+    """Members' view rows to write: ``changed`` rows (new or updated, in the order their
+    ``date_added`` will be given) and views to hide."""
 
-    indicator_id: str
-    key: str
-    pattern: str
-    observable_type: str
-    value: str | None
-    created_us: int
-    benign_reason: str | None
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    hidden: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.changed) + len(self.hidden)
+
+
+@dataclass(frozen=True)
+class PendingViews:
+    """Part of a member's views still to be built from scratch: these IOCs, then the
+    queue row moves on to ``next_ioc_id`` (None: this member is done)."""
+
+    member_id: int
+    ioc_ids: list[int]
+    next_ioc_id: int | None
 
 
 def viewers(session: Session) -> list[Caller]:
@@ -111,33 +124,35 @@ def viewers(session: Session) -> list[Caller]:
     return [caller_for(session, member) for member in members]
 
 
-def publish_views(
+def plan_views(
     session: Session,
     *,
     context: HubContext,
-    iocs: Sequence[NetworkIOC],
+    wanted: Sequence[tuple[Caller, Sequence[IOCRow]]],
+    counted: Counted,
     now_us: int,
-    callers: list[Caller] | None = None,
-) -> int:
-    """Bring every member's view of these IOCs up to date; returns how many views changed."""
-    if not iocs:
-        return 0
-    callers = viewers(session) if callers is None else callers
-    by_id = {ioc.id: ioc for ioc in iocs if ioc.id is not None}
+) -> ViewChanges:
+    """Read and build what brings each caller's views of its IOCs up to date; writes
+    nothing (see :func:`save_views`). ``counted``: the IOCs' contributions that count for
+    anyone (read once for every caller; each caller's share is decided by
+    ``policy.Reader``)."""
     stamp = now_us // 1000 * 1000
     signed: dict[tuple[Any, ...], str] = {}
     aggregates: dict[tuple[Any, ...], tuple[Corroboration, bytes]] = {}
-    changed = 0
-    for caller in callers:
-        visible = _visible(session, caller, list(by_id))
-        current = _current(session, caller.member_id, list(by_id))
-        added_us = max(now_us, _high_water(session, caller.member_id) + 1)
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        hidden: list[dict[str, Any]] = []
-        for ioc_id, ioc in by_id.items():
-            rows = visible.get(ioc_id, [])
-            before = current.get(ioc_id)
+    changes = ViewChanges()
+    current = _current(
+        session,
+        [caller.member_id for caller, iocs in wanted if iocs],
+        sorted({ioc.id for _, iocs in wanted for ioc in iocs}),
+    )
+    for caller, iocs in wanted:
+        if caller.default_marking != counted.default_marking:
+            raise ValueError("views must be built under the policy the rows were counted by")
+        reader = policy.Reader.of(caller)
+        for ioc in {ioc.id: ioc for ioc in iocs}.values():
+            ioc_id = ioc.id
+            rows = counted.visible(reader, ioc_id)
+            before = current.get((caller.member_id, ioc_id))
             if not rows:
                 # Nothing of it is visible any more (a narrower policy, a quarantine, a
                 # deleted report): the member no longer hears of the IOC at all. The row
@@ -145,8 +160,7 @@ def publish_views(
                 # rather than one whose created changed. (A revoked report is still
                 # visible and makes a revoked view.)
                 if before is not None and before["state"] != HIDDEN:
-                    hidden.append({"m": caller.member_id, "i": ioc_id, "d": added_us})
-                    added_us += 1
+                    changes.hidden.append({"m": caller.member_id, "i": ioc_id})
                 continue
             # Members who see the same rows get the same aggregate: compute it once a pass.
             seen_key = (ioc_id, caller.default_marking, tuple(sorted(row.id for row in rows)))
@@ -166,12 +180,10 @@ def publish_views(
             if before is not None and before["digest"] == digest:
                 continue
             view = _next_view(before, ioc, summary, digest, stamp)
-            view["date_added_us"] = added_us
-            added_us += 1
             cache_key = (ioc_id, digest, view["object_id"], view["created_us"], view["version_us"])
             body = signed.get(cache_key)
             if body is None:
-                published = _Published(
+                subject = Subject(
                     view["object_id"],
                     ioc.key,
                     ioc.pattern,
@@ -182,36 +194,18 @@ def publish_views(
                 )
                 body = orjson.dumps(
                     build_network_indicator(
-                        published,  # type: ignore[arg-type]
-                        summary,
-                        context=context,
-                        modified_us=view["version_us"],
+                        subject, summary, context=context, modified_us=view["version_us"]
                     )
                 ).decode()
                 signed[cache_key] = body
-            view["body"] = body
-            if before is None:
-                inserts.append(
-                    {
-                        "member_id": caller.member_id,
-                        "ioc_id": ioc_id,
-                        **view,
-                        "type": "indicator",
-                        "spec_version": "2.1",
-                        "is_first": True,
-                        "is_latest": True,
-                    }
-                )
-            else:
-                updates.append({"m": caller.member_id, "i": ioc_id, **view})
-        _save(session, caller.member_id, inserts, updates, hidden)
-        changed += len(inserts) + len(updates) + len(hidden)
-    return changed
+            view.update(m=caller.member_id, i=ioc_id, body=body, new=before is None)
+            changes.changed.append(view)
+    return changes
 
 
 def _next_view(
     before: dict[str, Any] | None,
-    ioc: NetworkIOC,
+    ioc: IOCRow,
     summary: Corroboration,
     digest: bytes,
     stamp: int,
@@ -240,97 +234,156 @@ def _next_view(
     }
 
 
-def _visible(session: Session, caller: Caller, ioc_ids: list[int]) -> dict[int, list[Any]]:
-    found: dict[int, list[Any]] = {}
+@dataclass
+class Counted:
+    """Contributions that count for anyone (``policy.counted_for_readers``) by IOC, and
+    their originals' audience rows, read once a pass for every member's views."""
+
+    default_marking: str
+    rows: dict[int, list[Any]] = field(default_factory=dict)
+    audiences: dict[int, list[tuple[str, bool]]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, session: Session, ioc_ids: Sequence[int], default_marking: str) -> Counted:
+        counted = cls(default_marking)
+        for chunk in chunks(sorted(set(ioc_ids))):
+            query = policy.counted_for_readers(list(chunk), default_marking=default_marking)
+            for row in session.connection().execute(query).all():  # not fetchone per row
+                counted.rows.setdefault(row.ioc_id, []).append(row)
+        pks = [row.stix_pk for rows in counted.rows.values() for row in rows]
+        counted.audiences = policy.audiences_of(session, pks)
+        return counted
+
+    def visible(self, reader: policy.Reader, ioc_id: int) -> list[Any]:
+        """The IOC's contributions that count for ``reader``."""
+        return [
+            row
+            for row in self.rows.get(ioc_id, ())
+            if reader.may_read(row.original_submitter_id, self.audiences.get(row.stix_pk, ()))
+        ]
+
+
+def _current(
+    session: Session, member_ids: list[int], ioc_ids: list[int]
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """The stored views of these members for these IOCs, by (member, IOC): one probe of
+    the primary key per pair, a chunk of IOCs at a time for every member at once."""
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    names = [name for name in _CHANGING if name != "body"]
+    columns = [_VIEWS.c.member_id, _VIEWS.c.ioc_id, *(_VIEWS.c[name] for name in names)]
     for chunk in chunks(ioc_ids):
-        for row in session.execute(policy.counted_contributions(list(chunk), caller)):
-            found.setdefault(row.ioc_id, []).append(row)
+        query = select(*columns).where(
+            _VIEWS.c.member_id.in_(member_ids), _VIEWS.c.ioc_id.in_(chunk)
+        )
+        for row in session.connection().execute(query).all():
+            found[(row[0], row[1])] = dict(zip(names, row[2:], strict=True))
     return found
 
 
-def _current(session: Session, member_id: int, ioc_ids: list[int]) -> dict[int, dict[str, Any]]:
-    found: dict[int, dict[str, Any]] = {}
-    columns = [_VIEWS.c.ioc_id, *(_VIEWS.c[name] for name in _CHANGING if name != "body")]
-    for chunk in chunks(ioc_ids):
-        query = select(*columns).where(_VIEWS.c.member_id == member_id, _VIEWS.c.ioc_id.in_(chunk))
-        for row in session.execute(query).mappings():
-            found[row["ioc_id"]] = dict(row)
-    return found
-
-
-def _high_water(session: Session, member_id: int) -> int:
-    """The member's latest view date_added: its views' date_added strictly increase, so
-    keyset pages over them never skip or repeat (the publisher holds the network lock)."""
-    value = session.execute(
-        select(func.max(_VIEWS.c.date_added_us)).where(_VIEWS.c.member_id == member_id)
-    ).scalar_one()
-    return int(value or 0)
-
-
-def _save(
-    session: Session,
-    member_id: int,
-    inserts: list[dict[str, Any]],
-    updates: list[dict[str, Any]],
-    hidden: list[dict[str, Any]],
-) -> None:
+def save_views(session: Session, changes: ViewChanges, *, now_us: int) -> int:
+    """Write planned view changes (the caller holds the network lock); returns how many
+    were written. Each member's changed views get ``date_added`` values after its newest
+    one, so its views' ``date_added`` strictly increase and keyset pages over them never
+    skip or repeat. Views of members removed since the plan are dropped."""
+    added = _next_date_added(
+        session, {row["m"] for row in (*changes.changed, *changes.hidden)}, now_us
+    )
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for row in changes.changed:
+        member_id = row["m"]
+        if member_id not in added:
+            continue
+        row["date_added_us"] = added[member_id]
+        added[member_id] += 1
+        if row["new"]:
+            inserts.append(
+                {
+                    "member_id": member_id,
+                    "ioc_id": row["i"],
+                    **{name: row[name] for name in _CHANGING},
+                    "type": "indicator",
+                    "spec_version": "2.1",
+                    "is_first": True,
+                    "is_latest": True,
+                }
+            )
+        else:
+            updates.append(row)
+    hidden: list[dict[str, Any]] = []
+    for row in changes.hidden:
+        if row["m"] in added:
+            hidden.append({**row, "d": added[row["m"]]})
+            added[row["m"]] += 1
     if inserts:
         insert_rows(session, _VIEWS, inserts)
+    where = (_VIEWS.c.member_id == bindparam("m"), _VIEWS.c.ioc_id == bindparam("i"))
     if updates:
-        statement = (
-            update(_VIEWS)
-            .where(_VIEWS.c.member_id == bindparam("m"), _VIEWS.c.ioc_id == bindparam("i"))
-            .values({name: bindparam(name) for name in _CHANGING})
-        )
-        session.connection().execute(statement, updates)
+        changing: dict[str, Any] = {name: bindparam(name) for name in _CHANGING}
+        session.connection().execute(update(_VIEWS).where(*where).values(changing), updates)
     if hidden:
         # A hidden view moves to the member's newest date_added (its body stays, never
         # served): readers that follow a member's views incrementally (export deltas,
         # docs/exports.md) learn that the IOC left its view.
-        statement = (
-            update(_VIEWS)
-            .where(_VIEWS.c.member_id == bindparam("m"), _VIEWS.c.ioc_id == bindparam("i"))
-            .values(state=HIDDEN, digest=b"", date_added_us=bindparam("d"))
-        )
-        session.connection().execute(statement, hidden)
+        values = {"state": HIDDEN, "digest": b"", "date_added_us": bindparam("d")}
+        session.connection().execute(update(_VIEWS).where(*where).values(values), hidden)
+    return len(inserts) + len(updates) + len(hidden)
 
 
-def build_pending_views(
-    session: Session, *, context: HubContext, now_us: int, budget: int = 5000
-) -> int:
-    """Build views for queued members, at most ``budget`` IOCs a pass (the caller holds
-    the network lock: a member joining a large hub must not stall publication); returns
-    how many IOCs were gone through, 0 when no member is waiting."""
+def _next_date_added(session: Session, member_ids: set[int], now_us: int) -> dict[int, int]:
+    """The first ``date_added`` each (still existing) member's next view gets: after its
+    newest view, and not before ``now_us``. One query, a max per member from the
+    ``(member_id, date_added)`` index."""
+    newest = (
+        select(col(NetworkView.date_added_us))
+        .where(col(NetworkView.member_id) == col(Member.id))
+        .order_by(col(NetworkView.date_added_us).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    found: dict[int, int] = {}
+    for chunk in chunks(sorted(member_ids)):
+        query = select(col(Member.id), newest).where(col(Member.id).in_(chunk))
+        for member_id, high_water in session.execute(query):
+            found[member_id] = max(now_us, (high_water or 0) + 1)
+    return found
+
+
+def pending_views(session: Session, *, budget: int = 5000) -> list[PendingViews]:
+    """The views to build for queued members this pass, at most ``budget`` IOCs in all (a
+    member joining a large hub must not stall publication)."""
+    work: list[PendingViews] = []
     done = 0
-    for pending in session.execute(
-        select(ViewPending).order_by(col(ViewPending.member_id))
-    ).scalars():
-        member = session.get(Member, pending.member_id)
+    for member_id, next_ioc_id in session.execute(
+        select(col(ViewPending.member_id), col(ViewPending.next_ioc_id)).order_by(
+            col(ViewPending.member_id)
+        )
+    ).all():
         limit = budget - done
         ids = list(
             session.execute(
                 select(col(NetworkIOC.id))
-                .where(col(NetworkIOC.id) >= pending.next_ioc_id)
+                .where(col(NetworkIOC.id) >= next_ioc_id)
                 .order_by(col(NetworkIOC.id))
                 .limit(limit)
             ).scalars()
         )
-        if member is not None and ids:
-            iocs = session.execute(select(NetworkIOC).where(col(NetworkIOC.id).in_(ids))).scalars()
-            publish_views(
-                session,
-                context=context,
-                iocs=list(iocs),
-                now_us=now_us,
-                callers=[caller_for(session, member)],
-            )
+        work.append(PendingViews(member_id, ids, ids[-1] + 1 if len(ids) == limit else None))
         done += len(ids)
-        if len(ids) < limit:
-            session.delete(pending)  # finished
-        else:
-            pending.next_ioc_id = ids[-1] + 1
-            session.add(pending)
         if done >= budget:
             break
+    return work
+
+
+def save_pending_views(session: Session, work: Sequence[PendingViews]) -> None:
+    """Record how far each member's views were built; a finished member leaves the queue."""
+    for item in work:
+        row = session.get(ViewPending, item.member_id)
+        if row is None:
+            continue  # the member was removed meanwhile
+        if item.next_ioc_id is None:
+            session.delete(row)
+        else:
+            row.next_ioc_id = item.next_ioc_id
+            session.add(row)
     session.flush()
-    return done

@@ -4,9 +4,11 @@ validate, check claims, verify signatures, write, decide audiences, republish an
 objects, record network contributions.
 
 Objects are validated and their signatures verified before any lock is taken (that is the
-CPU-heavy part); then every accepted object is written in a single transaction together
-with the network corroboration it feeds and the status resource. An object is written
-whole or not at all, and a failure of one object never costs the others in the envelope.
+CPU-heavy part; the signatures of each validated chunk are checked in the process pool
+while the next chunk is validated); then every accepted object is written in a single
+transaction together with the network corroboration it feeds and the status resource. An
+object is written whole or not at all, and a failure of one object never costs the others
+in the envelope.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import orjson
 from sqlmodel import Session
 
+from cityshield.bulk import chunks
 from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.service import record_contributions
 from cityshield.delivery.urgent import grant_urgent, with_republications
@@ -27,7 +30,7 @@ from cityshield.members.caller import Caller
 from cityshield.policy import service as policy
 from cityshield.policy.audience import policy_state, write_audience
 from cityshield.signing.scheme import sign_object
-from cityshield.signing.verification import signature_reasons
+from cityshield.signing.verification import SignatureChecks
 from cityshield.stix.validation import validate_object
 from cityshield.store.collections import SUBMISSIONS_ALIAS
 from cityshield.store.models import Collection, Status
@@ -97,19 +100,31 @@ def add_objects(
     request_us = now_micros()
     if signed_by_hub:
         objects = _hub_signed(objects, network)
-    candidates, failures = check_objects(objects, validate)
+    checks = (
+        None
+        if signed_by_hub
+        else SignatureChecks(session, caller=caller, at_us=request_us, expected=len(objects))
+    )
+    candidates: list[Candidate] = []
+    failures: list[dict[str, str]] = []
+    for chunk in chunks(objects, VALIDATION_CHUNK):
+        valid, refused = check_objects(list(chunk), validate)
+        failures.extend(refused)
+        if checks is not None:  # verified while we validate on
+            checks.add([candidate.obj for candidate in valid])
+        candidates.extend(valid)
     claims = check_claims(session, candidates)
     failures.extend(claims.failures)
-    if signed_by_hub:
-        candidates = _by_hub(claims.kept, network)
+    if checks is None:
+        kept = _by_hub(claims.kept, network)
     else:
-        candidates = _signed_by_caller(session, caller, claims.kept, failures, request_us)
+        kept = _signed_by_caller(checks, candidates, claims.kept, failures)
     result = WriteResult(successes=claims.no_ops, failures=failures)
-    if candidates:
+    if kept:
         write_candidates(
             session,
             collection=collection,
-            candidates=candidates,
+            candidates=kept,
             submitter_id=caller.member_id,
             result=result,
             by_member=True,
@@ -190,21 +205,26 @@ def _by_hub(candidates: list[Candidate], network: HubContext | None) -> list[Can
 
 
 def _signed_by_caller(
-    session: Session,
-    caller: Caller,
+    checks: SignatureChecks,
+    checked: list[Candidate],
     candidates: list[Candidate],
     failures: list[dict[str, str]],
-    at_us: int,
 ) -> list[Candidate]:
-    """Keep the candidates validly signed by the caller; the others join ``failures``."""
-    reasons, kids = signature_reasons(
-        session, caller=caller, objects=[c.obj for c in candidates], at_us=at_us
-    )
+    """Keep the ``candidates`` validly signed by the caller; the others join ``failures``
+    (``checked``: every candidate, in the order handed to ``checks``)."""
+    reasons, kids = checks.results()
+    position = {id(candidate): i for i, candidate in enumerate(checked)}
     kept: list[Candidate] = []
-    for candidate, reason, kid in zip(candidates, reasons, kids, strict=True):
-        if reason is None:
-            candidate.kid = kid
+    for candidate in candidates:
+        i = position[id(candidate)]
+        if reasons[i] is None:
+            candidate.kid = kids[i]
             kept.append(candidate)
         else:
-            failures.append({**describe(candidate.obj), "message": reason})
+            failures.append({**describe(candidate.obj), "message": reasons[i] or ""})
     return kept
+
+
+VALIDATION_CHUNK = 64
+"""Objects validated before their signatures are handed to the verification pool: the
+pool checks one chunk while the next is validated."""

@@ -44,7 +44,7 @@ def anonymised_copy(obj: dict[str, Any], context: HubContext) -> dict[str, Any]:
         copy["extensions"] = extensions
     else:
         copy.pop("extensions", None)
-    return sign_object(copy, context.hub_key)
+    return sign_object(copy, context.hub_key, kid=context.hub_kid)
 
 
 def republish_anonymous(

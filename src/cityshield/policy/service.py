@@ -15,6 +15,8 @@ Two kinds of collection:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -27,8 +29,9 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlmodel import col
+from sqlmodel import Session, col
 
+from cityshield.bulk import chunks
 from cityshield.dedup.models import Contribution, NetworkIOC, NetworkView
 from cityshield.errors import Forbidden
 from cityshield.members.caller import Caller
@@ -106,6 +109,41 @@ def readable(caller: Caller, obj: Any = StixObject) -> ColumnElement[bool]:
     return and_(
         not_quarantined(obj), or_(obj.submitter_id == caller.member_id, and_(allowed, ~denied))
     )
+
+
+@dataclass(frozen=True)
+class Reader:
+    """:func:`readable` for one caller, decided in Python over rows fetched once for many
+    callers: the network publisher builds every member's views of a batch of IOCs from one
+    read of their contributions (:func:`counted_for_readers`) and their originals'
+    audience rows (:func:`audiences_of`), instead of one query per member.
+
+    The same rule as :func:`readable`, which stays the reference (and the only form any
+    read path uses); ``tests/integration/test_network_privacy.py`` checks that the two
+    agree for every member on every stored original. Quarantine is not decided here: the
+    rows come from a query that already leaves quarantined originals out.
+    """
+
+    member_id: int
+    is_admin: bool
+    principals: frozenset[str]
+
+    @classmethod
+    def of(cls, caller: Caller) -> Reader:
+        return cls(caller.member_id, caller.is_admin, frozenset(principals(caller)))
+
+    def may_read(self, submitter_id: int | None, audience: Iterable[tuple[str, bool]]) -> bool:
+        """Whether this caller may read an original submitted by ``submitter_id`` whose
+        audience rows are ``audience`` ((principal, allow) pairs)."""
+        if self.is_admin or submitter_id == self.member_id:
+            return True
+        allowed = False
+        for principal, allow in audience:
+            if principal in self.principals:
+                if not allow:
+                    return False  # a deny for any of its principals wins
+                allowed = True
+        return allowed
 
 
 def object_source(caller: Caller, collection: Collection) -> Any:
@@ -188,6 +226,28 @@ def counted_contributions(
             contribution_counts(caller, _default(caller, default_marking)),
         )
     )
+
+
+def counted_for_readers(ioc_ids: list[int], *, default_marking: str) -> Select[Any]:
+    """The contributions of these IOCs that count for anyone (network-wide, see
+    :func:`contribution_counts`), each with its original's submitter
+    (``original_submitter_id``): which of them count for a given caller is then
+    :meth:`Reader.may_read` over its original's audience rows."""
+    return counted_contributions(ioc_ids, default_marking=default_marking).add_columns(
+        col(StixObject.submitter_id).label("original_submitter_id")
+    )
+
+
+def audiences_of(session: Session, stix_pks: Sequence[int]) -> dict[int, list[tuple[str, bool]]]:
+    """The audience rows of these stored objects: pk -> (principal, allow) pairs."""
+    found: dict[int, list[tuple[str, bool]]] = {}
+    for chunk in chunks(sorted(set(stix_pks))):
+        query = select(col(Audience.stix_pk), col(Audience.principal), col(Audience.allow)).where(
+            col(Audience.stix_pk).in_(chunk)
+        )
+        for pk, principal, allow in session.connection().execute(query).all():
+            found.setdefault(pk, []).append((principal, bool(allow)))
+    return found
 
 
 def _default(caller: Caller | None, default_marking: str | None) -> str:

@@ -44,6 +44,8 @@ def without_signature(obj: JSONObject) -> JSONObject:
     extensions = obj.get("extensions")
     if not isinstance(extensions, dict):
         return obj
+    if extensions and SIGNATURE_EXTENSION_ID not in extensions:
+        return obj  # nothing to leave out (an object about to be signed): no copies
     rest = {k: v for k, v in extensions.items() if k != SIGNATURE_EXTENSION_ID}
     view = {k: v for k, v in obj.items() if k != "extensions"}
     if rest:

@@ -11,7 +11,7 @@ import math
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -23,7 +23,7 @@ from cityshield.signing.errors import SignatureError
 from cityshield.signing.jwk import kid_for_raw
 from cityshield.signing.scheme import invalid_signature, verification_job, verify_object
 
-__all__ = ["PARALLEL_THRESHOLD", "shutdown_pool", "start_pool", "verify_many"]
+__all__ = ["PARALLEL_THRESHOLD", "Verification", "shutdown_pool", "start_pool", "verify_many"]
 
 JSONObject = dict[str, Any]
 
@@ -108,68 +108,108 @@ def _verify_one(obj: JSONObject, public_key: Ed25519PublicKey) -> SignatureError
     return None
 
 
-def _chunks(n: int, workers: int) -> Iterator[range]:
-    size = max(64, math.ceil(n / (workers * 4)))
-    for start in range(0, n, size):
-        yield range(start, min(start + size, n))
+def _chunk_size(expected: int, workers: int) -> int:
+    return max(64, math.ceil(expected / (workers * 4)))
 
 
-def verify_many(
-    items: Sequence[tuple[JSONObject, Ed25519PublicKey]],
-) -> list[SignatureError | None]:
-    """Verify a batch; result ``i`` is ``None`` (valid) or the error for ``items[i]``.
+Item = tuple[JSONObject, Ed25519PublicKey]
 
-    Batches above :data:`PARALLEL_THRESHOLD` fan out to a process pool. The parent computes
-    the JCS input (which needs the Python objects) chunk by chunk while workers check earlier
-    chunks. This call blocks; from async code run it in a thread. Workers start with
-    forkserver or spawn, which re-import ``__main__``: scripts calling this need an
-    ``if __name__ == "__main__":`` guard.
+
+class Verification:
+    """A batch verified as it is handed over (:meth:`add`), its results collected at the
+    end (:meth:`results`).
+
+    Batches expected above :data:`PARALLEL_THRESHOLD` fan out to the process pool: the
+    parent computes each object's JCS input (which needs the Python objects) and sends
+    the plain bytes in chunks while workers check earlier ones. A caller that adds objects
+    while it still has other work to do (ingest adds each chunk of an envelope as soon as
+    it is validated) overlaps that work with the checks. Smaller batches, or a machine
+    with one core, are checked in this process. This blocks in :meth:`results`; from
+    async code run it in a thread. Workers start with forkserver or spawn, which
+    re-import ``__main__``: scripts calling this need an ``if __name__ == "__main__":``
+    guard.
     """
-    workers = _usable_cpus()
-    if len(items) <= PARALLEL_THRESHOLD or workers < 2:
-        return [_verify_one(obj, key) for obj, key in items]
 
-    results: list[SignatureError | None] = [None] * len(items)
-    pending: list[tuple[list[int], list[tuple[bytes, bytes, bytes]], Future[list[bool]] | None]]
-    pending = []
-    shared: ProcessPoolExecutor | None = None
-    try:
-        shared = _get_pool()
-    except (OSError, NotImplementedError):  # pragma: no cover - e.g. no /dev/shm
-        shared = None
-    pool = shared
-    for chunk in _chunks(len(items), workers):
-        indexes: list[int] = []
-        jobs: list[tuple[bytes, bytes, bytes]] = []
-        for i in chunk:
-            obj, key = items[i]
+    def __init__(self, expected: int) -> None:
+        workers = _usable_cpus()
+        self._items: list[Item] = []
+        self._results: list[SignatureError | None] = []
+        self._pending: list[
+            tuple[list[int], list[tuple[bytes, bytes, bytes]], Future[list[bool]] | None]
+        ] = []
+        self._queued: tuple[list[int], list[tuple[bytes, bytes, bytes]]] = ([], [])
+        self._size = _chunk_size(expected, workers)
+        self._shared: ProcessPoolExecutor | None = None
+        self._parallel = expected > PARALLEL_THRESHOLD and workers >= 2
+        if self._parallel:
             try:
-                jobs.append(verification_job(obj, key))
-            except SignatureError as exc:
-                results[i] = exc
-            else:
-                indexes.append(i)
+                self._shared = _get_pool()
+            except (OSError, NotImplementedError):  # pragma: no cover - e.g. no /dev/shm
+                self._shared = None
+        self._pool = self._shared
+
+    def add(
+        self, obj: JSONObject, key: Ed25519PublicKey, signed: tuple[str, bytes] | None = None
+    ) -> None:
+        """Queue ``obj`` for checking against ``key`` (``signed``: its already read
+        signature entry, ``scheme.read_signature``)."""
+        index = len(self._items)
+        self._items.append((obj, key))
+        self._results.append(None)
+        if not self._parallel:
+            return
+        try:
+            job = verification_job(obj, key, signed=signed)
+        except SignatureError as exc:
+            self._results[index] = exc
+            return
+        indexes, jobs = self._queued
+        indexes.append(index)
+        jobs.append(job)
+        if len(jobs) >= self._size:
+            self._submit()
+
+    def _submit(self) -> None:
+        indexes, jobs = self._queued
+        self._queued = ([], [])
+        if not jobs:
+            return
         future: Future[list[bool]] | None = None
-        if pool is not None and jobs:
+        if self._pool is not None:
             try:
-                future = pool.submit(_verify_chunk, jobs)
+                future = self._pool.submit(_verify_chunk, jobs)
             except (BrokenProcessPool, RuntimeError):  # broken, or shut down meanwhile
-                pool = None
-        pending.append((indexes, jobs, future))
+                self._pool = None
+        self._pending.append((indexes, jobs, future))
 
-    for indexes, jobs, future in pending:
-        outcome: list[bool] | None = None
-        if future is not None:
-            try:
-                outcome = future.result()
-            except BrokenProcessPool:
-                if shared is not None:
-                    _discard_pool(shared)  # a worker died; start afresh next time
-            except CancelledError:  # shutdown_pool() ran meanwhile
-                pass
-        if outcome is None:
-            outcome = _verify_chunk(jobs)  # fall back to this process
-        for i, job, ok in zip(indexes, jobs, outcome, strict=True):
-            if not ok:
-                results[i] = invalid_signature(items[i][0], kid_for_raw(job[0]))
-    return results
+    def results(self) -> list[SignatureError | None]:
+        """Result ``i`` is ``None`` (valid) or the error for the ``i``-th object added."""
+        if not self._parallel:
+            return [_verify_one(obj, key) for obj, key in self._items]
+        self._submit()
+        for indexes, jobs, future in self._pending:
+            outcome: list[bool] | None = None
+            if future is not None:
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    if self._shared is not None:
+                        _discard_pool(self._shared)  # a worker died; start afresh next time
+                except CancelledError:  # shutdown_pool() ran meanwhile
+                    pass
+            if outcome is None:
+                outcome = _verify_chunk(jobs)  # fall back to this process
+            for i, job, ok in zip(indexes, jobs, outcome, strict=True):
+                if not ok:
+                    self._results[i] = invalid_signature(self._items[i][0], kid_for_raw(job[0]))
+        self._pending = []
+        return self._results
+
+
+def verify_many(items: Sequence[Item]) -> list[SignatureError | None]:
+    """Verify a batch; result ``i`` is ``None`` (valid) or the error for ``items[i]``
+    (:class:`Verification` in one go)."""
+    verification = Verification(len(items))
+    for obj, key in items:
+        verification.add(obj, key)
+    return verification.results()

@@ -111,20 +111,25 @@ def signing_input(obj: JSONObject) -> bytes:
 # Sign / read / verify
 
 
-def sign_object(obj: JSONObject, private_key: Ed25519PrivateKey) -> JSONObject:
+def sign_object(
+    obj: JSONObject, private_key: Ed25519PrivateKey, *, kid: str | None = None
+) -> JSONObject:
     """Return a signed copy of ``obj``; the input is never mutated.
 
     Key order is kept and the entry is placed last in ``extensions`` (or, on an
     extension-definition, in ``x_cityshield_signature``), replacing an old signature, so the
     output diffs cleanly against what the author wrote. The copy is shallow: nested values
-    are shared with the input.
+    are shared with the input. ``kid`` is the key's id when the caller has it at hand (it
+    must be ``kid_for`` of the key): deriving the public key and its thumbprint again for
+    each of thousands of objects cost the network publisher a tenth of its signing time.
     """
     if not isinstance(obj, dict):
         raise NotCanonicalizable("a signed STIX object must be a JSON object")
     if not signed_in_property(obj) and not isinstance(obj.get("extensions", {}), dict):
         raise MalformedSignature("'extensions' must be a JSON object", **object_details(obj))
     signature = private_key.sign(signing_input(obj))
-    kid = kid_for(private_key.public_key())
+    if kid is None:
+        kid = kid_for(private_key.public_key())
     return with_signature(obj, kid=kid, sig=b64url_encode(signature))
 
 
@@ -215,10 +220,13 @@ def read_signature(obj: JSONObject) -> tuple[str, bytes]:
     return kid, signature
 
 
-def verification_job(obj: JSONObject, public_key: Ed25519PublicKey) -> tuple[bytes, bytes, bytes]:
+def verification_job(
+    obj: JSONObject, public_key: Ed25519PublicKey, *, signed: tuple[str, bytes] | None = None
+) -> tuple[bytes, bytes, bytes]:
     """Everything but the Ed25519 check: (raw public key, signing input, signature), plain
-    bytes that a worker process can check (``signing/pool.py``)."""
-    kid, signature = read_signature(obj)
+    bytes that a worker process can check (``signing/pool.py``). ``signed``: what
+    :func:`read_signature` returned for ``obj``, when the caller already read it."""
+    kid, signature = signed if signed is not None else read_signature(obj)
     raw = public_key_raw(public_key)
     expected = kid_for_raw(raw)
     if kid != expected:

@@ -34,6 +34,9 @@ class Collection(SQLModel, table=True):
 
     ``last_added_us`` is the per-collection high-water mark of date_added: writers lock
     this row first, which makes date_added strictly increasing in commit order.
+    ``locks_taken`` counts the writers that took that lock: a reader that finds it
+    unchanged knows that no writer committed in between (the network publisher builds
+    from a snapshot and writes only if nobody else published meanwhile).
     """
 
     id: str = Field(primary_key=True, max_length=64)
@@ -43,6 +46,9 @@ class Collection(SQLModel, table=True):
     read_roles: str = Field(default="member,analyst,admin", max_length=200)
     write_roles: str = Field(default="", max_length=200)
     last_added_us: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    locks_taken: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, default=0, server_default="0")
+    )
 
 
 class StixObject(SQLModel, table=True):

@@ -246,13 +246,17 @@ def write_hub_objects(
     objects: list[dict[str, Any]],
     kid: str | None,
     on_behalf_of: int | None = None,
+    validated: bool = False,
 ) -> WriteResult:
     """Store objects the hub wrote (and signed) itself, without a status resource;
     ``on_behalf_of`` is the member an anonymous republication stands for.
 
     Invalid objects here are a bug in the hub, so they raise instead of being reported.
+    ``validated``: the caller built the objects and has just validated each (the network
+    publisher, which must skip an invalid one rather than fail its batch); validating
+    them again here would cost as much a second time and could not fail.
     """
-    candidates, failures = check_objects(objects)
+    candidates, failures = check_objects(objects, _trusted if validated else validate_object)
     if failures:
         raise ValueError(f"hub-authored objects are invalid: {failures}")
     for candidate in candidates:
@@ -266,6 +270,11 @@ def write_hub_objects(
         result=result,
     )
     return result
+
+
+def _trusted(_obj: Any) -> str | None:
+    """The validator of objects already validated by whoever built them."""
+    return None
 
 
 def _version_text(candidate: Candidate, added_us: int) -> str:
