@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.utils.postgres import PostgresServer, find_pg_bin
-from tests.utils.server import Hub, start_hub
+from tests.utils.server import Hub, running_hub
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -37,19 +37,13 @@ def hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
     """A running hub per backend, shared by the session; tests isolate by fresh members
     and collections."""
     backend = request.param
-    running = start_hub(backend, database_url(backend, request), max_page_size=500)
-    yield running
-    if running.thread:
-        running.thread.stop()
-    running.engine.dispose()
+    with running_hub(backend, database_url(backend, request), max_page_size=500) as running:
+        yield running
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def policy_hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
     """A hub of its own for a test module that changes the global sharing policy."""
     backend = request.param
-    running = start_hub(backend, database_url(backend, request))
-    yield running
-    if running.thread:
-        running.thread.stop()
-    running.engine.dispose()
+    with running_hub(backend, database_url(backend, request)) as running:
+        yield running

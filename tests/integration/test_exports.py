@@ -8,7 +8,6 @@ import csv
 import io
 import ipaddress
 import re
-from collections.abc import Iterator
 
 import orjson
 import pytest
@@ -16,7 +15,6 @@ import pytest
 from cityshield.db import session_scope
 from cityshield.exports.render import CSV_FIELDS, ZEEK_HEADER
 from cityshield.store.collections import NETWORK_ALIAS, get_collection_by_alias
-from tests.conftest import BACKENDS, database_url
 from tests.utils.exports import (
     amber,
     assert_taxii_error,
@@ -28,19 +26,16 @@ from tests.utils.exports import (
     lines,
     report,
 )
-from tests.utils.server import Hub, start_hub
+from tests.utils.server import Hub
 from tests.utils.stix import fresh_ipv4, indicator
 
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
-    running = start_hub(request.param, database_url(request.param, request))
-    yield running
-    if running.thread:
-        running.thread.stop()
-    running.engine.dispose()
+@pytest.fixture(scope="module")
+def hub(policy_hub: Hub) -> Hub:
+    """A hub of the module's own: a member's export holds its whole view."""
+    return policy_hub
 
 
 def test_an_edl_is_one_value_per_line_of_what_the_caller_sees(hub: Hub) -> None:

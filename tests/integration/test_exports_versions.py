@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -15,19 +14,15 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from cityshield.cli.main import app
-from tests.conftest import BACKENDS, database_url
 from tests.utils.exports import assert_taxii_error, export, group, ip, lines, report
-from tests.utils.server import Hub, TestMember, start_hub
+from tests.utils.server import Hub, TestMember
 from tests.utils.stix import fresh_ipv4
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
-    running = start_hub(request.param, database_url(request.param, request))
-    yield running
-    if running.thread:
-        running.thread.stop()
-    running.engine.dispose()
+@pytest.fixture(scope="module")
+def hub(policy_hub: Hub) -> Hub:
+    """A hub of the module's own: a member's export holds its whole view."""
+    return policy_hub
 
 
 def rows(text: str) -> list[dict[str, str]]:

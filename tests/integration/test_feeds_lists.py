@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 from cityshield.cli.main import app
 from cityshield.client.jwks import usable_keys
 from cityshield.client.verify import check_object
-from cityshield.config import get_settings
 from cityshield.db import session_scope
 from cityshield.errors import BadRequest
 from cityshield.members.service import create_member
+from tests.utils.cli import hub_cli_settings
 from tests.utils.feeds import (
     corroboration,
     define,
@@ -352,13 +352,7 @@ def test_the_feeds_commands(
 ) -> None:
     """``cityshield feeds list|run|status`` as an operator types them (in this process, as
     typer's runner runs them), against this module's hub."""
-    monkeypatch.setenv("CITYSHIELD_HOME", str(feed_hub.settings.home))
-    monkeypatch.setenv("CITYSHIELD_FEEDS_DIR", str(tmp_path))
-    monkeypatch.delenv("CITYSHIELD_DATABASE_URL", raising=False)
-    if feed_hub.settings.database_url:
-        monkeypatch.setenv("CITYSHIELD_DATABASE_URL", feed_hub.settings.database_url)
-    get_settings.cache_clear()
-    try:
+    with hub_cli_settings(monkeypatch, feed_hub, CITYSHIELD_FEEDS_DIR=str(tmp_path)):
         name, (ip,) = unique("cli"), fresh_ips(1)
         define(tmp_path, text_feed(name, server.serve("cli.txt", f"{ip}\n".encode())))
         listed = CliRunner().invoke(app, ["feeds", "list"])
@@ -378,5 +372,3 @@ def test_the_feeds_commands(
         assert failed.exit_code == 1 and "broken.yaml" in failed.stderr
         missing = CliRunner().invoke(app, ["feeds", "status", "nope"])
         assert missing.exit_code == 1 and "No feed named 'nope'" in missing.stderr
-    finally:
-        get_settings.cache_clear()

@@ -22,7 +22,7 @@ from cityshield.stix.vocabulary import TLP2_IDS
 from cityshield.store.models import StixObject
 from tests.utils.feeds import corroboration, define, health, network_indicator, pull
 from tests.utils.medallion import TAXII, Medallion
-from tests.utils.server import Hub, TestMember, start_hub, submit
+from tests.utils.server import Hub, TestMember, running_hub, submit
 from tests.utils.stix import fresh_ipv4, indicator
 
 SAME_DATE = "2026-12-01T00:00:00.000000Z"
@@ -163,11 +163,8 @@ def with_creator(obj: dict[str, Any], member: TestMember) -> dict[str, Any]:
 
 @pytest.fixture
 def other_hub() -> Iterator[Hub]:
-    running = start_hub("sqlite", None)
-    yield running
-    if running.thread:
-        running.thread.stop()
-    running.engine.dispose()
+    with running_hub("sqlite", None) as running:
+        yield running
 
 
 def test_another_hubs_network_is_pulled_and_a_bad_signature_refused(

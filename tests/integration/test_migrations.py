@@ -23,6 +23,18 @@ IOCS = [
     ("domain-name:value=evil.example", True),
 ]
 NEW = "url:value=http://evil.example/a"
+INSERT_NEW_IOC = text(
+    "INSERT INTO network_ioc (key_digest, key, generation, observable_type, "
+    "pattern, state, created_us) VALUES (:d, :k, 0, 'x', :k, 'active', 1)"
+)
+"""An IOC row as the schema has it from 0007 on (a 16-byte key digest, no indicator id)."""
+CONTRIBUTION_PER_IOC = text(
+    "INSERT INTO contribution (ioc_id, object_id, kind, version_us, "
+    "indicator_types, first_seen_us, last_seen_us, revoked) SELECT id, "
+    "'indicator--1', 'indicator', 1, '', 1, 1, false FROM network_ioc"
+)
+"""One contribution for every IOC row (the columns are the same from 0006 to 0012)."""
+ROLES = text("SELECT alias, write_roles FROM collection")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -50,13 +62,7 @@ def test_0007_keeps_iocs_their_digests_and_what_is_pending(url: str) -> None:
                         "d": dirty,
                     },
                 )
-            connection.execute(
-                text(
-                    "INSERT INTO contribution (ioc_id, object_id, kind, version_us, "
-                    "indicator_types, first_seen_us, last_seen_us, revoked) SELECT id, "
-                    "'indicator--1', 'indicator', 1, '', 1, 1, false FROM network_ioc"
-                )
-            )
+            connection.execute(CONTRIBUTION_PER_IOC)
         command.upgrade(config, "head")
         with engine.connect() as connection:
             stored = connection.execute(text("SELECT key, key_digest FROM network_ioc")).all()
@@ -70,13 +76,7 @@ def test_0007_keeps_iocs_their_digests_and_what_is_pending(url: str) -> None:
         assert [key for (key,) in pending] == [key for key, dirty in IOCS if dirty]
         assert contributions == len(IOCS), "rebuilding the IOC table must not cascade"
         with engine.begin() as connection:  # created after 0007, not yet published
-            connection.execute(
-                text(
-                    "INSERT INTO network_ioc (key_digest, key, generation, observable_type, "
-                    "pattern, state, created_us) VALUES (:d, :k, 0, 'x', :k, 'active', 1)"
-                ),
-                {"d": key_digest(NEW), "k": NEW},
-            )
+            connection.execute(INSERT_NEW_IOC, {"d": key_digest(NEW), "k": NEW})
         command.downgrade(config, "0006")
         with engine.connect() as connection:
             back = connection.execute(
@@ -89,9 +89,6 @@ def test_0007_keeps_iocs_their_digests_and_what_is_pending(url: str) -> None:
         assert {key: i for key, _, _, i in back}[NEW] == network_indicator_id(NEW)
     finally:
         engine.dispose()
-
-
-ROLES = text("SELECT alias, write_roles FROM collection")
 
 
 def test_0014_lets_feeds_submit_and_marks_no_contribution_as_a_feeds(url: str) -> None:
@@ -108,34 +105,18 @@ def test_0014_lets_feeds_submit_and_marks_no_contribution_as_a_feeds(url: str) -
                     "'', 'member,analyst,admin', '', 0)"
                 )
             )
-            connection.execute(
-                text(
-                    "INSERT INTO network_ioc (key_digest, key, generation, observable_type, "
-                    "pattern, state, created_us) VALUES (:d, :k, 0, 'x', :k, 'active', 1)"
-                ),
-                {"d": key_digest(NEW), "k": NEW},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO contribution (ioc_id, object_id, kind, version_us, "
-                    "indicator_types, first_seen_us, last_seen_us, revoked) SELECT id, "
-                    "'indicator--1', 'indicator', 1, '', 1, 1, false FROM network_ioc"
-                )
-            )
+            connection.execute(INSERT_NEW_IOC, {"d": key_digest(NEW), "k": NEW})
+            connection.execute(CONTRIBUTION_PER_IOC)
         command.upgrade(config, "head")
         with engine.connect() as connection:
-            roles = dict(
-                connection.execute(text("SELECT alias, write_roles FROM collection")).all()
-            )
+            roles = dict(connection.execute(ROLES).all())
             from_feed = connection.execute(text("SELECT from_feed FROM contribution")).scalars()
             assert roles == {"submissions": "member,analyst,admin,feed", "hub": ""}
             assert list(from_feed) == [False]
             assert connection.execute(text("SELECT count(*) FROM feed_item")).scalar() == 0
         command.downgrade(config, "0013")
         with engine.connect() as connection:
-            roles = dict(
-                connection.execute(text("SELECT alias, write_roles FROM collection")).all()
-            )
+            roles = dict(connection.execute(ROLES).all())
             assert roles == {"submissions": "member,analyst,admin", "hub": ""}
             assert connection.execute(text("SELECT count(*) FROM contribution")).scalar() == 1
     finally:

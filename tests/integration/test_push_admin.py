@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import inspect, select
-from typer.testing import CliRunner
 
-from cityshield.cli.main import app
-from cityshield.config import get_settings
 from cityshield.db import make_engine, session_scope
 from cityshield.delivery.models import DeliveryTarget
 from cityshield.delivery.receipts import DELIVERED, REJECTED, Receipt, record_receipts
 from cityshield.migrate import alembic_config
 from cityshield.timefmt import now_micros
 from tests.conftest import BACKENDS, database_url
+from tests.utils.cli import cli, hub_cli_settings
 from tests.utils.delivery import remove_targets, target_of
 from tests.utils.server import Hub
 
@@ -31,39 +28,15 @@ TOKEN = "tok-0123456789abcdef-never-shown"
 
 @pytest.fixture
 def hub(policy_hub: Hub, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
-    """The module's hub, with the CLI's settings pointing at it (the commands run in this
-    process, as typer's runner runs them: a subprocess costs seconds of imports each)."""
-    monkeypatch.setenv("CITYSHIELD_HOME", str(policy_hub.settings.home))
-    monkeypatch.delenv("CITYSHIELD_DATABASE_URL", raising=False)
-    if policy_hub.settings.database_url:
-        monkeypatch.setenv("CITYSHIELD_DATABASE_URL", policy_hub.settings.database_url)
-    get_settings.cache_clear()
-    yield policy_hub
-    get_settings.cache_clear()
+    """The module's hub, with the CLI's settings pointing at it."""
+    with hub_cli_settings(monkeypatch, policy_hub):
+        yield policy_hub
     remove_targets(policy_hub)
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def cli(_hub: Hub, *args: str, ok: bool = True, **env: str) -> Ran:
-    result = CliRunner().invoke(app, list(args), env=env)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    ran = Ran(result.exit_code, result.stdout, result.stderr)
-    if ok:
-        assert ran.returncode == 0, ran.stderr
-    return ran
 
 
 def test_push_target_commands_never_show_credentials(hub: Hub) -> None:
     city, other = hub.member(), hub.member()
     added = cli(
-        hub,
         *("member", "push-target", city.name, "--url", "https://taxii.city.example/api1"),
         *("--collection", "c-1", "--user", "soc"),
         CITYSHIELD_PUSH_PASSWORD=SECRET,
@@ -72,12 +45,11 @@ def test_push_target_commands_never_show_credentials(hub: Hub) -> None:
     assert shown["url"] == "https://taxii.city.example/api1/" and shown["view"] == "network"
     assert shown["auth"] == "basic" and shown["user"] == "soc" and shown["secret"] == "***"
     cli(
-        hub,
         *("member", "push-target", "add", other.name, "--url", "http://127.0.0.1:9/r/"),
         *("--collection", "c-2", "--token", TOKEN, "--view", "submissions"),
     )
-    outputs = [added, cli(hub, "member", "push-target", "list"), cli(hub, "outbox", "list")]
-    outputs.append(cli(hub, "outbox", "show", city.name))
+    outputs = [added, cli("member", "push-target", "list"), cli("outbox", "list")]
+    outputs.append(cli("outbox", "show", city.name))
     listed = {row["member"]: row for row in json.loads(outputs[1].stdout)}
     assert listed[other.name]["auth"] == "token" and listed[other.name]["secret"] == "***"
     assert json.loads(outputs[2].stdout)[0]["lag"]["queue_depth"] >= 0
@@ -88,15 +60,15 @@ def test_push_target_commands_never_show_credentials(hub: Hub) -> None:
         stored = [t.secret or "" for t in session.execute(select(DeliveryTarget)).scalars()]
     assert stored and all(SECRET not in s and TOKEN not in s for s in stored), "stored in clear"
 
-    paused = json.loads(cli(hub, "member", "push-target", "pause", city.name).stdout)
+    paused = json.loads(cli("member", "push-target", "pause", city.name).stdout)
     assert paused["state"] == "paused"
-    refused = cli(hub, "outbox", "retry", city.name, ok=False)
+    refused = cli("outbox", "retry", city.name, ok=False)
     assert refused.returncode == 1 and "paused" in refused.stderr
-    assert json.loads(cli(hub, "member", "push-target", "resume", city.name).stdout)["state"] == (
+    assert json.loads(cli("member", "push-target", "resume", city.name).stdout)["state"] == (
         "active"
     )
-    cli(hub, "member", "push-target", "remove", city.name)
-    missing = cli(hub, "outbox", "show", city.name, ok=False)
+    cli("member", "push-target", "remove", city.name)
+    missing = cli("outbox", "show", city.name, ok=False)
     assert missing.returncode == 1 and "no push target" in missing.stderr
 
 
@@ -114,10 +86,9 @@ def test_push_target_refuses_bad_input(hub: Hub) -> None:
         (("--url", "https://x.example/api1/", "--user", "u"), "--password"),
         (("--url", "https://x.example/api1/", "--token", "t", "--user", "u"), "not both"),
     ]:
-        result = cli(hub, *base, *args, ok=False)
+        result = cli(*base, *args, ok=False)
         assert result.returncode == 1 and reason in result.stderr, (args, result.stderr)
     unknown = cli(
-        hub,
         "member",
         "push-target",
         "nobody-such",
@@ -153,7 +124,6 @@ def _receipts(hub: Hub, target_id: int, object_id: str) -> None:
 def test_admin_api_reports_targets_lag_receipts_and_deliveries(hub: Hub) -> None:
     admin, city = hub.member(role="admin"), hub.member()
     cli(
-        hub,
         "member",
         "push-target",
         city.name,

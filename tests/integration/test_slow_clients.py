@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from tests.conftest import BACKENDS, database_url
-from tests.utils.server import TAXII, Hub, TestMember, start_hub, submit
+from tests.utils.server import TAXII, Hub, TestMember, running_hub, submit
 from tests.utils.stix import envelope, indicator
 
 IDLE_S = 4.0
@@ -34,16 +34,13 @@ PROMPT_S = 3.0
 def slow_hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
     """A hub with short body deadlines, so the test sees them pass."""
     backend = request.param
-    running = start_hub(
+    with running_hub(
         backend,
         database_url(backend, request),
         body_idle_timeout_seconds=IDLE_S,
         body_timeout_seconds=TOTAL_S,
-    )
-    yield running
-    if running.thread:
-        running.thread.stop()
-    running.engine.dispose()
+    ) as running:
+        yield running
 
 
 def _connect(hub: Hub, receive_buffer: int | None = None) -> socket.socket:

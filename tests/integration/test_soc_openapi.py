@@ -16,7 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.utils.server import Hub, start_hub, submit
+from tests.utils.server import Hub, running_hub, submit
 from tests.utils.stix import indicator, sighting
 
 SOC_PATHS = r"^/(api/v1/(indicators|lookup|stats|reports)|healthz|readyz)"
@@ -24,15 +24,12 @@ SOC_PATHS = r"^/(api/v1/(indicators|lookup|stats|reports)|healthz|readyz)"
 
 @pytest.fixture(scope="module")
 def seeded() -> Iterator[tuple[Hub, dict[str, str]]]:
-    hub = start_hub("sqlite", None)
-    city, analyst = hub.member(), hub.member("analyst")
-    first = indicator(value="198.51.100.77", confidence=60)
-    submit(hub, city, first, indicator(pattern="[domain-name:value = 'schema.example']"))
-    submit(hub, analyst, sighting(first["id"]))
-    yield hub, {"Authorization": f"Bearer {analyst.token}"}
-    if hub.thread:
-        hub.thread.stop()
-    hub.engine.dispose()
+    with running_hub("sqlite", None) as hub:
+        city, analyst = hub.member(), hub.member("analyst")
+        first = indicator(value="198.51.100.77", confidence=60)
+        submit(hub, city, first, indicator(pattern="[domain-name:value = 'schema.example']"))
+        submit(hub, analyst, sighting(first["id"]))
+        yield hub, {"Authorization": f"Bearer {analyst.token}"}
 
 
 def test_no_request_makes_a_server_error(seeded: tuple[Hub, dict[str, str]]) -> None:

@@ -15,10 +15,10 @@ from taxii2client.v21 import ApiRoot, as_pages
 from typer.testing import CliRunner
 
 from cityshield.cli import city
-from cityshield.config import get_settings
 from cityshield.db import make_engine
 from cityshield.signing.keys import generate_private_key, private_key_to_pem
 from cityshield.signing.scheme import SIGNATURE_EXTENSION_ID, sign_object
+from tests.utils.cli import cli_settings
 from tests.utils.postgres import PostgresServer
 from tests.utils.server import TAXII, Hub, TestMember
 from tests.utils.stix import indicator
@@ -225,14 +225,9 @@ def test_verify_without_jwks_on_an_empty_postgres_database_creates_no_tables(
     postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = postgres.create_database()
-    monkeypatch.setenv("CITYSHIELD_DATABASE_URL", url)
-    monkeypatch.setenv("CITYSHIELD_HOME", str(tmp_path / "home"))
     path = write_json(tmp_path / "in.json", [sign_object(indicator(), generate_private_key())])
-    get_settings.cache_clear()
-    try:
+    with cli_settings(monkeypatch, home=tmp_path / "home", database_url=url):
         result = run("verify", path)
-    finally:
-        get_settings.cache_clear()
     assert result.exit_code == 1, result.output
     assert "no hub database" in result.stderr and "--jwks" in result.stderr
     engine = make_engine(url)

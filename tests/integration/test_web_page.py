@@ -30,7 +30,7 @@ from tests.utils.browser import (
     sign_in,
     wait_for,
 )
-from tests.utils.server import Hub, TestMember, start_hub, submit
+from tests.utils.server import Hub, TestMember, running_hub, submit
 from tests.utils.stix import fresh_ipv4, indicator
 
 TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
@@ -51,8 +51,7 @@ class Network:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def network(request: pytest.FixtureRequest) -> Iterator[Network]:
-    hub = start_hub(request.param, database_url(request.param, request))
-    try:
+    with running_hub(request.param, database_url(request.param, request)) as hub:
         viewer = hub.member(groups=["north"], name="riverton")
         other = hub.member(groups=["north"], name="lakeside")
         own, shared, red = [fresh_ipv4(), fresh_ipv4()], fresh_ipv4(), fresh_ipv4()
@@ -64,10 +63,6 @@ def network(request: pytest.FixtureRequest) -> Iterator[Network]:
             indicator(value=red, object_marking_refs=[TLP_RED]),
         )
         yield Network(hub, viewer, other, own, shared, red)
-    finally:
-        if hub.thread:
-            hub.thread.stop()
-        hub.engine.dispose()
 
 
 @pytest.fixture

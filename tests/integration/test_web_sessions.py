@@ -19,7 +19,7 @@ from cityshield.web import sessions
 from cityshield.web.errors import FormRefused, SessionExpired, SignInRefused, SignInRequired
 from cityshield.web.models import WebSession
 from cityshield.web.sessions import Lifetime
-from tests.utils.server import Hub, start_hub
+from tests.utils.server import Hub, running_hub
 from tests.utils.web import csrf, signed_in_client
 
 MINUTE = 60_000_000
@@ -186,11 +186,8 @@ def test_the_dashboard_by_role(hub: Hub) -> None:
 
 @pytest.fixture(scope="module")
 def https_hub() -> Iterator[Hub]:
-    running = start_hub("sqlite", None, public_url="https://hub.example")
-    yield running
-    if running.thread:
-        running.thread.stop()
-    running.engine.dispose()
+    with running_hub("sqlite", None, public_url="https://hub.example") as running:
+        yield running
 
 
 def test_cookies_are_secure_behind_https(https_hub: Hub) -> None:

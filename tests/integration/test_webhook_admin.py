@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import inspect, select
-from typer.testing import CliRunner
 
-from cityshield.cli.main import app
 from cityshield.config import get_settings
 from cityshield.db import make_engine, session_scope
 from cityshield.delivery.models import DeliveryTarget
@@ -22,6 +19,7 @@ from cityshield.delivery.urgent import HONOURED
 from cityshield.migrate import alembic_config
 from cityshield.signing.keys import private_key_to_pem
 from tests.conftest import BACKENDS, database_url
+from tests.utils.cli import cli, hub_cli_settings
 from tests.utils.delivery import remove_targets
 from tests.utils.server import Hub
 from tests.utils.stix import fresh_ipv4, indicator, sighting
@@ -32,31 +30,9 @@ HOOK = "https://soc.city.example/hooks/cityshield"
 @pytest.fixture
 def hub(policy_hub: Hub, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     """The module's hub, with the CLI's settings pointing at it."""
-    monkeypatch.setenv("CITYSHIELD_HOME", str(policy_hub.settings.home))
-    monkeypatch.delenv("CITYSHIELD_DATABASE_URL", raising=False)
-    if policy_hub.settings.database_url:
-        monkeypatch.setenv("CITYSHIELD_DATABASE_URL", policy_hub.settings.database_url)
-    get_settings.cache_clear()
-    yield policy_hub
-    get_settings.cache_clear()
+    with hub_cli_settings(monkeypatch, policy_hub):
+        yield policy_hub
     remove_targets(policy_hub)
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def cli(*args: str, ok: bool = True) -> Ran:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    ran = Ran(result.exit_code, result.stdout, result.stderr)
-    if ok:
-        assert ran.returncode == 0, ran.stderr
-    return ran
 
 
 def test_webhook_commands_show_the_secret_once(hub: Hub) -> None:

@@ -44,6 +44,7 @@ LAYERS: tuple[Layer, ...] = (
             "memory",
             "middleware",
             "migrate",
+            "pooled",
             "serving",
             "strictjson",
             "timefmt",

@@ -56,15 +56,17 @@ def register(
         )
 
 
-def target_of(hub: Hub, member: TestMember) -> DeliveryTarget:
+def target_of(hub: Hub, member: TestMember, kind: str | None = None) -> DeliveryTarget:
+    """The member's target (of this kind: one with a push target and a webhook has two)."""
+    query = select(DeliveryTarget).where(DeliveryTarget.member_id == member.member_id)
+    if kind is not None:
+        query = query.where(DeliveryTarget.kind == kind)
     with session_scope(hub.engine) as session:
-        return session.execute(
-            select(DeliveryTarget).where(DeliveryTarget.member_id == member.member_id)
-        ).scalar_one()
+        return session.execute(query).scalar_one()
 
 
-def receipts_of(hub: Hub, member: TestMember) -> list[DeliveryReceipt]:
-    target = target_of(hub, member)
+def receipts_of(hub: Hub, member: TestMember, kind: str | None = None) -> list[DeliveryReceipt]:
+    target = target_of(hub, member, kind)
     with session_scope(hub.engine) as session:
         return list(
             session.execute(

@@ -245,3 +245,17 @@ def start_hub(backend: str, database_url: str | None, **overrides: Any) -> Hub:
     thread = ServerThread(create_app(settings), port)
     thread.start()
     return Hub(backend, settings, engine, f"http://127.0.0.1:{port}", thread)
+
+
+@contextmanager
+def running_hub(backend: str, database_url: str | None, **overrides: Any) -> Iterator[Hub]:
+    """A hub (``start_hub``) that is stopped afterwards, whatever happened meanwhile: its
+    server thread ends and its engine's connections close, or a module's PostgreSQL
+    database could not be dropped."""
+    hub = start_hub(backend, database_url, **overrides)
+    try:
+        yield hub
+    finally:
+        if hub.thread:
+            hub.thread.stop()
+        hub.engine.dispose()

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from cityshield.db import session_scope
@@ -18,6 +17,7 @@ from cityshield.delivery.credentials import cipher
 from cityshield.delivery.models import DeliveryReceipt, DeliveryTarget
 from cityshield.delivery.webhooks import WEBHOOK, register_webhook
 from cityshield.timefmt import now_micros
+from tests.utils.delivery import receipts_of, target_of
 from tests.utils.server import Hub, TestMember
 
 
@@ -121,19 +121,8 @@ def register_hook(
 
 
 def webhook_of(hub: Hub, member: TestMember) -> DeliveryTarget:
-    with session_scope(hub.engine) as session:
-        return session.execute(
-            select(DeliveryTarget).where(
-                DeliveryTarget.member_id == member.member_id, DeliveryTarget.kind == WEBHOOK
-            )
-        ).scalar_one()
+    return target_of(hub, member, WEBHOOK)
 
 
 def webhook_receipts(hub: Hub, member: TestMember) -> list[DeliveryReceipt]:
-    target = webhook_of(hub, member)
-    with session_scope(hub.engine) as session:
-        return list(
-            session.execute(
-                select(DeliveryReceipt).where(DeliveryReceipt.target_id == target.id)
-            ).scalars()
-        )
+    return receipts_of(hub, member, WEBHOOK)

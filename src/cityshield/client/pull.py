@@ -20,7 +20,7 @@ import orjson
 
 from cityshield import __version__
 from cityshield.client.errors import HubClientError
-from cityshield.client.taxii import api_root_url
+from cityshield.client.taxii import api_root_url, error_text
 
 TAXII_ACCEPT = "application/taxii+json;version=2.1"
 JSONObject = dict[str, Any]
@@ -134,7 +134,14 @@ class CollectionReader:
         except httpx.HTTPError as exc:
             raise HubClientError(f"cannot reach {url}: {type(exc).__name__}: {exc}") from exc
         if response.is_error:
-            raise HubClientError(_error_text(response))
+            raise HubClientError(
+                error_text(
+                    status=response.status_code,
+                    url=response.url,
+                    json=response.json,
+                    reason=response.reason_phrase,
+                )
+            )
         if not response.content:  # some servers answer an empty page with no body at all
             return {}, response.headers
         try:
@@ -144,15 +151,3 @@ class CollectionReader:
         if not isinstance(answer, dict):
             raise HubClientError(f"{url} did not answer a TAXII resource (a JSON object)")
         return answer, response.headers
-
-
-def _error_text(response: httpx.Response) -> str:
-    """The TAXII error message's title and description, if the body has one."""
-    text = f"HTTP {response.status_code} from {response.url}"
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and (body.get("title") or body.get("description")):
-        return f"{text}: {': '.join(str(body[k]) for k in ('title', 'description') if body.get(k))}"
-    return f"{text}: {response.reason_phrase}"

@@ -7,6 +7,7 @@ between would re-serialise them and break their signatures (docs/signing.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -122,15 +123,25 @@ def http_error_text(exc: requests.HTTPError) -> str:
     response = exc.response
     if response is None:
         return str(exc)
-    text = f"HTTP {response.status_code} from {response.url}"
+    return error_text(
+        status=response.status_code, url=response.url, json=response.json, reason=response.reason
+    )
+
+
+def error_text(*, status: int, url: object, json: Callable[[], object], reason: str) -> str:
+    """``HTTP <status> from <url>: `` and the TAXII error message's title and description
+    when the body is one, else the reason phrase: what a hub or member server said, in the
+    words it chose. For both HTTP clients (requests under taxii2-client, httpx for pulls);
+    ``json`` parses the body (raising ValueError if it is no JSON)."""
+    text = f"HTTP {status} from {url}"
     try:
-        body = response.json()
+        body = json()
     except ValueError:
         body = None
     if isinstance(body, dict) and (body.get("title") or body.get("description")):
         parts = [str(body[k]) for k in ("title", "description") if body.get(k)]
         return f"{text}: {': '.join(parts)}"
-    return f"{text}: {response.reason}"
+    return f"{text}: {reason}"
 
 
 def _after(sent: int, total: int) -> str:

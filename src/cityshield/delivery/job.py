@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Collection
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from sqlalchemy import Engine, String, case, cast, exists, func, literal, or_, select
@@ -41,6 +40,7 @@ from cityshield.delivery.status import backlog
 from cityshield.delivery.targets import TAXII
 from cityshield.delivery.webhook_sender import webhook_opener
 from cityshield.delivery.webhooks import WEBHOOK
+from cityshield.pooled import PooledRun
 from cityshield.store.collections import NETWORK_ALIAS
 from cityshield.store.models import Collection as StoreCollection
 from cityshield.store.models import Member, StixObject
@@ -48,9 +48,6 @@ from cityshield.timefmt import now_micros
 from cityshield.worker.models import JobRow
 
 log = logging.getLogger(__name__)
-
-POLL_SECONDS = 0.1
-RENEW_SECONDS = 10.0
 
 
 def due_targets(
@@ -183,56 +180,46 @@ def run_delivery(
     """Deliver to every due target until none is due (or the worker stops, or the job's
     lease is lost); returns after the targets in flight have finished their batch."""
     with session_scope(engine) as session:
-        if not due_targets(session, now_us=now_micros(), limit=1):
+        if not has_due_target(session):
             return  # the interval's run with nothing due: no pool, no key file read
     options = options_from(settings)
     opener = open_sender or default_opener(settings)
-    concurrency = settings.delivery_concurrency
-    running: dict[int, Future[None]] = {}
-    lost = False
-
-    def halted() -> bool:
-        return lost or stopping()
-
+    pooled: PooledRun[int] = PooledRun(renew=renew, stopping=stopping)
     yielding = threading.Event()
     """Set while a target outside the pool has urgent items and no thread is free: the
     targets in flight stop after their current batch (their cursor saved), so the urgent
     ones get threads first; the others are due again at once and resume."""
 
     def stopping_target() -> bool:
-        return halted() or yielding.is_set()
+        return pooled.halted() or yielding.is_set()
 
-    renewed_us = now_micros()
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="delivery") as pool:
-        while not halted():
-            for target_id, future in list(running.items()):
-                if future.done():
-                    del running[target_id]
-                    if future.exception() is not None:
-                        log.error("delivery to target %d: %s", target_id, future.exception())
-            free = concurrency - len(running)
-            due: list[int] = []
-            with session_scope(engine) as session:
-                if free > 0:
-                    due = due_targets(session, now_us=now_micros(), exclude=running, limit=free)
-                    yielding.clear()
-                elif not yielding.is_set() and due_targets(
-                    session, now_us=now_micros(), exclude=running, limit=1, urgent_only=True
-                ):
-                    yielding.set()
-            for target_id in due:
-                running[target_id] = pool.submit(
-                    deliver_target,
-                    engine,
-                    target_id,
-                    options=options,
-                    holder=holder,
-                    open_sender=opener,
-                    stopping=stopping_target,
-                )
-            if not running:
-                return
-            if now_micros() - renewed_us > RENEW_SECONDS * 1_000_000:
-                lost = not renew()
-                renewed_us = now_micros()
-            wait(list(running.values()), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+    def due(running: Collection[int], free: int) -> list[int]:
+        with session_scope(engine) as session:
+            if free > 0:
+                found = due_targets(session, now_us=now_micros(), exclude=running, limit=free)
+                yielding.clear()
+                return found
+            if not yielding.is_set() and due_targets(
+                session, now_us=now_micros(), exclude=running, limit=1, urgent_only=True
+            ):
+                yielding.set()
+            return []
+
+    def start(target_id: int) -> None:
+        deliver_target(
+            engine,
+            target_id,
+            options=options,
+            holder=holder,
+            open_sender=opener,
+            stopping=stopping_target,
+        )
+
+    pooled.run(
+        concurrency=settings.delivery_concurrency,
+        thread_name="delivery",
+        due=due,
+        start=start,
+        describe=lambda target_id: f"delivery to target {target_id}",
+        log=log,
+    )

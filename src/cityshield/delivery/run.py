@@ -48,7 +48,7 @@ from cityshield.errors import CityShieldError
 from cityshield.members.service import caller_for
 from cityshield.policy import service as policy
 from cityshield.store.collections import get_collection_by_alias
-from cityshield.store.leases import finish_run, renew_lease, take_lease
+from cityshield.store.leases import Lease
 from cityshield.store.models import Member
 from cityshield.timefmt import now_micros
 
@@ -114,12 +114,9 @@ def deliver_target(
 ) -> None:
     """Deliver what is due to one target, if this worker gets its lease; then record its
     lag (what the job reports as its backlog) and release the lease."""
-    name = lease_name(target_id)
-    with session_scope(engine) as session:
-        if not take_lease(
-            session, name=name, holder=holder, now_us=now_micros(), lease_us=options.lease_us
-        ):
-            return
+    lease = Lease(engine, name=lease_name(target_id), holder=holder, lease_us=options.lease_us)
+    if not lease.take():
+        return
     sender: Sender | None = None
     error: str | None = None
     revision: int | None = None
@@ -137,17 +134,8 @@ def deliver_target(
                 result = sender.push([_push_item(item) for item in plan.send])
             with session_scope(engine) as session:
                 clean = _settle(session, plan, result, options=options, now_us=now_micros())
-            if not clean or not plan.batch.more or stopping():
+            if not clean or not plan.batch.more or stopping() or not lease.renew():
                 break
-            with session_scope(engine) as session:
-                if not renew_lease(
-                    session,
-                    name=name,
-                    holder=holder,
-                    now_us=now_micros(),
-                    lease_us=options.lease_us,
-                ):
-                    break
     except CityShieldError as exc:
         error = exc.description
     except Exception as exc:  # a bug or the database: back off rather than spin
@@ -163,10 +151,7 @@ def deliver_target(
             snapshot_lag(session, target_id)
     except Exception:  # recording is best effort; the lease must still be released
         log.exception("recording the outcome for target %d failed", target_id)
-    with session_scope(engine) as session:
-        finish_run(
-            session, name=name, holder=holder, now_us=now_micros(), error=error, backlog=None
-        )
+    lease.finish(error=error)
 
 
 def _plan(

@@ -21,7 +21,7 @@ from cityshield.delivery.errors import InvalidTarget, TargetNotFound, TargetPaus
 from cityshield.delivery.models import DeliveryTarget
 from cityshield.delivery.receipts import REJECTED
 from cityshield.delivery.retry import ACTIVE, DEAD, PAUSED, reset
-from cityshield.members.service import get_member_or_raise
+from cityshield.members.service import get_member, get_member_or_raise
 from cityshield.store.collections import NETWORK_ALIAS, SUBMISSIONS_ALIAS, get_collection_by_alias
 from cityshield.store.models import Member
 
@@ -72,7 +72,7 @@ def register_target(
     spec = _checked(spec)
     member = get_member_or_raise(session, member_name)
     get_collection_by_alias(session, spec.view)
-    target = _find(session, member.id or 0)
+    target = find_target(session, member.id or 0)
     if target is None:
         target = DeliveryTarget(
             member_id=member.id or 0, kind=TAXII, url=spec.url, created_us=now_us, updated_us=now_us
@@ -86,16 +86,24 @@ def register_target(
     target.secret = seal(fernet, creds.secret) if creds.secret else None
     target.cursor_us = 0
     target.scope_digest = ""
+    save_revision(session, target, now_us=now_us)
+    return target
+
+
+def save_revision(session: Session, target: DeliveryTarget, *, now_us: int) -> None:
+    """Save a registered or replaced target as a new ``revision``, due at once with a clean
+    slate: a batch read under the old revision then records nothing (``delivery.run``), and
+    the old definition's failures and backoff do not hold back the new one."""
     target.revision += 1
     target.updated_us = now_us
     reset(target)
     target.last_error = target.last_error_us = None
     session.add(target)
     session.flush()
-    return target
 
 
-def _find(session: Session, member_id: int, kind: str = TAXII) -> DeliveryTarget | None:
+def find_target(session: Session, member_id: int, kind: str = TAXII) -> DeliveryTarget | None:
+    """The member's target of this kind (one of each at most), if any."""
     return session.execute(
         select(DeliveryTarget).where(
             col(DeliveryTarget.member_id) == member_id, col(DeliveryTarget.kind) == kind
@@ -106,10 +114,8 @@ def _find(session: Session, member_id: int, kind: str = TAXII) -> DeliveryTarget
 def get_target_or_raise(session: Session, member_name: str, kind: str = TAXII) -> DeliveryTarget:
     """The member's target of this kind (a push target, or with ``kind="webhook"`` its
     webhook: both are delivery targets)."""
-    member = session.execute(
-        select(Member).where(col(Member.name) == member_name)
-    ).scalar_one_or_none()
-    target = _find(session, member.id or 0, kind) if member is not None else None
+    member = get_member(session, member_name)
+    target = find_target(session, member.id or 0, kind) if member is not None else None
     if target is None:
         raise TargetNotFound(f"{member_name!r} has no {_NOUN.get(kind, kind)}.")
     return target

@@ -34,8 +34,8 @@ from cityshield.delivery import receipts as receipts_service
 from cityshield.delivery.credentials import seal
 from cityshield.delivery.errors import InvalidTarget
 from cityshield.delivery.models import DeliveryTarget
-from cityshield.delivery.retry import reset
 from cityshield.delivery.source import DueItem, high_water
+from cityshield.delivery.targets import find_target, save_revision
 from cityshield.errors import Forbidden
 from cityshield.members.caller import Caller
 from cityshield.members.service import caller_for, get_member_or_raise
@@ -88,7 +88,7 @@ def register_webhook(
     at the member's current high-water mark with no receipts."""
     url = _checked_url(url)
     member = get_member_or_raise(session, member_name)
-    target = find_webhook(session, member.id or 0)
+    target = find_target(session, member.id or 0, WEBHOOK)
     moved = target is None or target.url != url
     if target is None:
         target = DeliveryTarget(
@@ -112,21 +112,8 @@ def register_webhook(
     if secret is not None:
         target.secret = seal(fernet, secret)
     target.url, target.urgent_only = url, urgent_only
-    target.revision += 1
-    target.updated_us = now_us
-    reset(target)
-    target.last_error = target.last_error_us = None
-    session.add(target)
-    session.flush()
+    save_revision(session, target, now_us=now_us)
     return Registered(target, secret)
-
-
-def find_webhook(session: Session, member_id: int) -> DeliveryTarget | None:
-    return session.execute(
-        select(DeliveryTarget).where(
-            col(DeliveryTarget.member_id) == member_id, col(DeliveryTarget.kind) == WEBHOOK
-        )
-    ).scalar_one_or_none()
 
 
 # --------------------------------------------------------------------------------------------

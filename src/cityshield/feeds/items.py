@@ -31,6 +31,20 @@ class Item:
 
 def load_items(session: Session, feed_id: int) -> dict[bytes, Item]:
     """Every item of a feed, by key digest (a list feed compares the whole list)."""
+    return _items(session, feed_id)
+
+
+def items_for(session: Session, feed_id: int, digests: Iterable[bytes]) -> dict[bytes, Item]:
+    """The items of these keys (a TAXII page's upstream ids)."""
+    found: dict[bytes, Item] = {}
+    for chunk in chunks(sorted(set(digests))):
+        found.update(_items(session, feed_id, col(FeedItem.key_digest).in_(list(chunk))))
+    return found
+
+
+def _items(session: Session, feed_id: int, *where: Any) -> dict[bytes, Item]:
+    """The feed's items (those matching ``where``) by key digest, read into :class:`Item`
+    in its fields' order."""
     query = select(
         col(FeedItem.key_digest),
         col(FeedItem.key),
@@ -39,25 +53,8 @@ def load_items(session: Session, feed_id: int) -> dict[bytes, Item]:
         col(FeedItem.created_us),
         col(FeedItem.version_us),
         col(FeedItem.active),
-    ).where(col(FeedItem.feed_id) == feed_id)
+    ).where(col(FeedItem.feed_id) == feed_id, *where)
     return {bytes(row[0]): Item(*row[1:]) for row in session.execute(query)}
-
-
-def items_for(session: Session, feed_id: int, digests: Iterable[bytes]) -> dict[bytes, Item]:
-    """The items of these keys (a TAXII page's upstream ids)."""
-    found: dict[bytes, Item] = {}
-    for chunk in chunks(sorted(set(digests))):
-        query = select(
-            col(FeedItem.key_digest),
-            col(FeedItem.key),
-            col(FeedItem.object_id),
-            col(FeedItem.generation),
-            col(FeedItem.created_us),
-            col(FeedItem.version_us),
-            col(FeedItem.active),
-        ).where(col(FeedItem.feed_id) == feed_id, col(FeedItem.key_digest).in_(list(chunk)))
-        found.update({bytes(row[0]): Item(*row[1:]) for row in session.execute(query)})
-    return found
 
 
 def save_items(session: Session, feed_id: int, items: dict[bytes, Item]) -> None:

@@ -13,8 +13,7 @@ polls :func:`has_due_feed`, so a feed comes due within a moment of its interval.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Collection
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -26,12 +25,10 @@ from cityshield.feeds.load import Definitions, load_definitions
 from cityshield.feeds.pull import PullContext
 from cityshield.feeds.run import pull_with_lease
 from cityshield.feeds.state import due_feeds, sync_definitions
+from cityshield.pooled import PooledRun
 from cityshield.timefmt import now_micros
 
 log = logging.getLogger(__name__)
-
-POLL_SECONDS = 0.1
-RENEW_SECONDS = 10.0
 
 
 def has_due_feed(session: Session) -> bool:
@@ -80,37 +77,26 @@ def run_feed_pulls(
     lost); returns after the pulls in flight have finished or stopped."""
     with session_scope(engine) as session:
         definitions = read_definitions(session, settings)
-        if not due_feeds(session, now_us=now_micros(), exclude=set(), limit=1):
+        if not has_due_feed(session):
             return
-    lost = False
+    pooled: PooledRun[str] = PooledRun(renew=renew, stopping=stopping)
+    context = pull_context(engine, settings, network(), stopping=pooled.halted)
 
-    def halted() -> bool:
-        return lost or stopping()
+    def due(running: Collection[str], free: int) -> list[str]:
+        if free <= 0:
+            return []
+        with session_scope(engine) as session:
+            names = due_feeds(session, now_us=now_micros(), exclude=set(running), limit=free)
+        return [name for name in names if name in definitions.feeds]
 
-    context = pull_context(engine, settings, network(), stopping=halted)
-    running: dict[str, Future[object]] = {}
-    renewed_us = now_micros()
-    concurrency = settings.feed_concurrency
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="feed") as pool:
-        while not halted():
-            for name, future in list(running.items()):
-                if future.done():
-                    del running[name]
-                    if future.exception() is not None:
-                        log.error("feed %s: %s", name, future.exception())
-            free = concurrency - len(running)
-            due: list[str] = []
-            if free > 0:
-                with session_scope(engine) as session:
-                    due = due_feeds(session, now_us=now_micros(), exclude=set(running), limit=free)
-            for name in due:
-                if name in definitions.feeds:
-                    running[name] = pool.submit(
-                        pull_with_lease, context, definitions.feeds[name], holder=holder
-                    )
-            if not running:
-                return
-            if now_micros() - renewed_us > RENEW_SECONDS * 1_000_000:
-                lost = not renew()
-                renewed_us = now_micros()
-            wait(list(running.values()), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+    def start(name: str) -> None:
+        pull_with_lease(context, definitions.feeds[name], holder=holder)
+
+    pooled.run(
+        concurrency=settings.feed_concurrency,
+        thread_name="feed",
+        due=due,
+        start=start,
+        describe=lambda name: f"feed {name}",
+        log=log,
+    )

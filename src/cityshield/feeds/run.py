@@ -27,7 +27,7 @@ from cityshield.feeds.state import (
     principal_of,
     start_pull,
 )
-from cityshield.store.leases import finish_run, renew_lease, take_lease
+from cityshield.store.leases import Lease
 from cityshield.timefmt import now_micros
 
 log = logging.getLogger(__name__)
@@ -44,28 +44,20 @@ def pull_with_lease(
     context: PullContext, definition: FeedDefinition, *, holder: str
 ) -> Outcome | None:
     """Pull the feed if this holder gets its lease; None if someone else is pulling it."""
-    name, span = LEASE_PREFIX + definition.name, lease_us(definition)
-    with session_scope(context.engine) as session:
-        if not take_lease(session, name=name, holder=holder, now_us=now_micros(), lease_us=span):
-            return None
+    lease = Lease(
+        context.engine,
+        name=LEASE_PREFIX + definition.name,
+        holder=holder,
+        lease_us=lease_us(definition),
+    )
+    if not lease.take():
+        return None
 
     def renew() -> bool:
-        with session_scope(context.engine) as session:
-            held = renew_lease(
-                session, name=name, holder=holder, now_us=now_micros(), lease_us=span
-            )
-        return held and context.renew()
+        return lease.renew() and context.renew()
 
     outcome = pull_feed(replace(context, renew=renew), definition)
-    with session_scope(context.engine) as session:
-        finish_run(
-            session,
-            name=name,
-            holder=holder,
-            now_us=now_micros(),
-            error=outcome.error,
-            backlog=None,
-        )
+    lease.finish(error=outcome.error)
     return outcome
 
 

@@ -13,12 +13,15 @@ leases: push delivery takes one per target so two workers never send the same it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import Engine, or_, update
 from sqlmodel import Session
 
 from cityshield.bulk import conflict_insert
+from cityshield.db import session_scope
+from cityshield.timefmt import now_micros
 from cityshield.worker.models import JobRow
 
 MAX_ERROR_CHARS = 2000
@@ -89,3 +92,47 @@ def finish_run(
         )
     )
     return bool(result.rowcount == 1)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """One lease as its holder takes, renews and releases it around a run (the worker's
+    jobs, one push target's delivery, one feed's pull), each step in a short transaction
+    of its own: it must commit at once to protect anything, and none may stay open while
+    the run it guards waits on the network."""
+
+    engine: Engine
+    name: str
+    holder: str
+    lease_us: int
+
+    def take(self) -> bool:
+        with session_scope(self.engine) as session:
+            return take_lease(
+                session,
+                name=self.name,
+                holder=self.holder,
+                now_us=now_micros(),
+                lease_us=self.lease_us,
+            )
+
+    def renew(self) -> bool:
+        with session_scope(self.engine) as session:
+            return renew_lease(
+                session,
+                name=self.name,
+                holder=self.holder,
+                now_us=now_micros(),
+                lease_us=self.lease_us,
+            )
+
+    def finish(self, *, error: str | None, backlog: int | None = None) -> bool:
+        with session_scope(self.engine) as session:
+            return finish_run(
+                session,
+                name=self.name,
+                holder=self.holder,
+                now_us=now_micros(),
+                error=error,
+                backlog=backlog,
+            )

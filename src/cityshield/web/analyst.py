@@ -45,6 +45,7 @@ from cityshield.web.inputs import (
     signed_revocation,
 )
 from cityshield.web.render import render
+from cityshield.web.sessions import SignedIn
 
 router = APIRouter()
 
@@ -78,30 +79,20 @@ def search(
             )
         except BadRequest as exc:
             error = exc.description
-    return render(
-        request,
-        "search.html",
-        signed=signed,
-        status=400 if error else 200,
-        form=form,
-        page=page,
-        error=error,
-        **FORM_CHOICES,
-    )
+    return _form_page(request, "search.html", signed=signed, error=error, form=form, page=page)
 
 
 @router.get("/lookup", response_class=HTMLResponse)
 def lookup_form(request: Request, signed: SignedInDep) -> HTMLResponse:
-    return render(
+    return _form_page(
         request,
         "lookup.html",
         signed=signed,
+        error=None,
         values="",
         type="",
         known_only=False,
         result=None,
-        error=None,
-        **FORM_CHOICES,
     )
 
 
@@ -122,16 +113,30 @@ def lookup(
             )
         except BadRequest as exc:
             error = exc.description
-    return render(
+    return _form_page(
         request,
         "lookup.html",
         signed=signed,
-        status=400 if error else 200,
+        error=error,
         values=form.get("values", ""),
         type=kind or "",
         known_only=form.get("known_only") == "1",
         result=result,
+    )
+
+
+def _form_page(
+    request: Request, template: str, *, signed: SignedIn, error: str | None, **context: Any
+) -> HTMLResponse:
+    """A search or lookup form with what was asked and its answer, or again with the
+    reason the service refused it (400, so a script or a test sees the refusal too)."""
+    return render(
+        request,
+        template,
+        signed=signed,
+        status=400 if error else 200,
         error=error,
+        **context,
         **FORM_CHOICES,
     )
 

@@ -30,8 +30,7 @@ from cityshield.db import session_scope
 from cityshield.dedup.hub_context import HubContext
 from cityshield.hub.service import load_hub_context
 from cityshield.jobs import Job, JobContext, Registry, registry
-from cityshield.store.leases import finish_run, renew_lease, take_lease
-from cityshield.timefmt import now_micros
+from cityshield.store.leases import Lease
 
 log = logging.getLogger(__name__)
 
@@ -105,36 +104,24 @@ class Worker:
     def run_once(self, job: Job, stop: threading.Event | None = None) -> bool | None:
         """One run if this worker gets the lease: True if it succeeded, False if it
         failed, None if another worker holds the lease (or the database is unreachable)."""
-        lease_us = int(self.lease_seconds * 1_000_000)
+        lease = Lease(
+            self.engine,
+            name=job.name,
+            holder=self.holder,
+            lease_us=int(self.lease_seconds * 1_000_000),
+        )
         try:
-            with session_scope(self.engine) as session:
-                if not take_lease(
-                    session,
-                    name=job.name,
-                    holder=self.holder,
-                    now_us=now_micros(),
-                    lease_us=lease_us,
-                ):
-                    return None
+            if not lease.take():
+                return None
         except Exception:
             log.exception("job %s: taking its lease failed", job.name)
             return None
-
-        def renew() -> bool:
-            with session_scope(self.engine) as session:
-                return renew_lease(
-                    session,
-                    name=job.name,
-                    holder=self.holder,
-                    now_us=now_micros(),
-                    lease_us=lease_us,
-                )
 
         context = JobContext(
             engine=self.engine,
             settings=self.settings,
             network=self.network,
-            renew=renew,
+            renew=lease.renew,
             stopping=(stop.is_set if stop is not None else lambda: False),
             holder=self.holder,
         )
@@ -144,22 +131,14 @@ class Worker:
         except Exception as exc:  # a job's error is recorded, never fatal
             log.exception("job %s failed", job.name)
             error = f"{type(exc).__name__}: {exc}"
-        self._finish(job, error)
+        self._finish(job, lease, error)
         return error is None
 
-    def _finish(self, job: Job, error: str | None) -> None:
+    def _finish(self, job: Job, lease: Lease, error: str | None) -> None:
         try:
             with session_scope(self.engine) as session:
                 backlog = job.backlog(session) if job.backlog is not None else None
-            with session_scope(self.engine) as session:
-                recorded = finish_run(
-                    session,
-                    name=job.name,
-                    holder=self.holder,
-                    now_us=now_micros(),
-                    error=error,
-                    backlog=backlog,
-                )
+            recorded = lease.finish(error=error, backlog=backlog)
             if not recorded:
                 log.warning("job %s: its lease was lost during the run", job.name)
         except Exception:

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from cityshield.cli import city
 from cityshield.cli.context import hub_session
-from cityshield.config import Settings, get_settings
+from cityshield.config import Settings
 from cityshield.members.service import create_member
 from cityshield.signing.jwk import kid_for, public_jwk
 from cityshield.signing.keys import (
@@ -34,6 +34,7 @@ from cityshield.signing.scheme import (
     sign_object,
     verify_object,
 )
+from tests.utils.cli import cli_settings
 from tests.utils.stix import indicator, tlp_green_definition
 
 IDENTITY = "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff"
@@ -309,10 +310,7 @@ def test_verify_uses_local_hub_registry(
     tmp_path: Path, key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = tmp_path / "hub"
-    monkeypatch.setenv("CITYSHIELD_HOME", str(home))
-    monkeypatch.delenv("CITYSHIELD_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    try:
+    with cli_settings(monkeypatch, home=home):
         with hub_session(Settings(home=home)) as session:
             creds = create_member(session, name="northport")
             add_member_key(
@@ -325,8 +323,6 @@ def test_verify_uses_local_hub_registry(
         assert verify_lines(result)[0]["ok"] is True
         claimed = sign_file(tmp_path, key, indicator(created_by_ref=OTHER_IDENTITY))
         assert run("verify", claimed).exit_code == 1
-    finally:
-        get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("home_exists", [False, True], ids=["no-home", "empty-home"])
@@ -337,14 +333,9 @@ def test_verify_without_jwks_or_hub_database_fails_and_creates_nothing(
     home = tmp_path / "city-home"
     if home_exists:
         home.mkdir()
-    monkeypatch.setenv("CITYSHIELD_HOME", str(home))
-    monkeypatch.delenv("CITYSHIELD_DATABASE_URL", raising=False)
     path = sign_file(tmp_path, key, indicator())
-    get_settings.cache_clear()
-    try:
+    with cli_settings(monkeypatch, home=home):
         result = run("verify", path)
-    finally:
-        get_settings.cache_clear()
     assert result.exit_code == 1, result.output
     assert "no hub database" in result.stderr and "--jwks URL|FILE" in result.stderr
     assert result.stdout == ""
