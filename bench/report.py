@@ -258,14 +258,14 @@ def feeds_table(result: dict[str, Any], backend: str) -> str:
         ],
         [
             "second pull, 'cityshield feeds run' (304): the pull (health)",
-            f"{seconds(again['seconds'], 2)} s",
-            f"not modified: {again['not_modified']}, added {again['added']}"
+            f"{seconds(again.get('seconds'), 2)} s",
+            f"not modified: {again.get('not_modified')}, added {again.get('added')}"
             + (f" [{again['error']}]" if again.get("error") else ""),
         ],
         [
             "second pull: the command's wall time, peak RSS",
-            f"{seconds(again['command_s'], 2)} s",
-            f"{_mb(again['command_peak_mb'])} MB",
+            f"{seconds(again.get('command_s'), 2)} s",
+            f"{_mb(again.get('command_peak_mb'))} MB",
         ],
     ]
     title = (

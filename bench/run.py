@@ -62,6 +62,7 @@ class Plan:
     lookup_runs: int = 20
     feed_lines: int = 1_000_000
     feed_type: str = "ipv4-addr"
+    feed_timeout_s: float = 4 * 3600.0
     export_values: int = 300_000
     export_max: int = 50_000
     export_runs: int = 5
@@ -85,6 +86,7 @@ QUICK = Plan(
     lookup_values=2_000,
     lookup_runs=5,
     feed_lines=20_000,
+    feed_timeout_s=1800.0,
     export_values=10_000,
     export_max=2_000,
     export_runs=3,
@@ -144,7 +146,7 @@ def section_runners(
             workdir,
             lines=plan.feed_lines,
             kind=plan.feed_type,
-            timeout_s=plan.publish_timeout_s,
+            timeout_s=plan.feed_timeout_s,
             publish_timeout_s=plan.publish_timeout_s,
         ),
         "exports": lambda: served_exports(
