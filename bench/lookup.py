@@ -4,7 +4,8 @@ seen any of these?" for 10,000 pasted values against a large store.
 One hub with the eight cities of ``bench.network.CITIES`` and :data:`bench.network.POLICY`,
 its ``submissions`` filled to ``size`` reports through the hub's own ingest path in-process
 (``bench.network.Reporter``, the reads section's bulk load: 30% of reports repeat IOCs other
-cities reported, TLP mix of ``bench.stix.TLP_MIX``), then ``cityshield serve`` on it, the
+cities reported, TLP mix of ``bench.stix.TLP_MIX``) -- the very store the reads section
+filled, when it ran first (``bench/stores.py``) -- then ``cityshield serve`` on it, the
 worker's backlog published. A request is ``values`` values, half of them reported IOCs in
 another spelling (defanged, upper-case, ``/32``), half never reported; it is POSTed
 ``runs`` times as member ``lakeside`` (its sharing policy applied: RED and other regions'
@@ -16,16 +17,15 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-from bench.hubs import network_context, wait_published
+from bench.hubs import wait_published
 from bench.measure import client
-from bench.network import READER, Reporter, add_cities, load_policy
-from bench.served import initialised_hub, serving
+from bench.served import serving
 from bench.stix import IOC, fresh_ioc
+from bench.stores import CityStore
 
 SPELLINGS = ("defanged", "upper", "cidr")
 
@@ -50,48 +50,44 @@ def lookup_values(reported: list[IOC], count: int, rng: random.Random) -> list[s
 
 
 def served_lookup(
-    backend: str,
-    url: str,
-    workdir: Path,
+    store: CityStore,
     *,
     size: int,
     values: int,
     runs: int,
-    overlap: float,
     publish_timeout_s: float,
     seed: int = 1914,
 ) -> dict[str, Any]:
+    """The lookup against ``store`` grown to ``size`` reports (shared with the reads:
+    ``bench/stores.py``; a store the reads already filled and published is not filled
+    again)."""
     rng = random.Random(seed)
-    with initialised_hub(backend, url, workdir=workdir) as hub:
-        members = add_cities(hub)
-        load_policy(hub, workdir)
-        reporter = Reporter(hub, members, network_context(hub), rng, overlap)
-        fill = reporter.fill(size)
-        reader = members[READER]
-        body = orjson.dumps(
-            {"values": lookup_values([i for _, i in reporter.reported], values, rng)}
-        )
-        with serving(hub) as served:
-            published_s = wait_published(served.hub, publish_timeout_s)
-            timings: list[float] = []
-            known = 0
-            with client((reader.name, reader.token)) as http:
-                endpoint = f"{served.hub.base_url}/api/v1/lookup"
-                for _ in range(runs):
-                    began = time.perf_counter()
-                    response = http.post(
-                        endpoint, content=body, headers={"Content-Type": "application/json"}
-                    )
-                    response.raise_for_status()
-                    answer = response.json()
-                    timings.append(time.perf_counter() - began)
-                    known = answer["known"]
+    fill = store.grow(size, section="lookup")
+    reader = store.reader
+    reported = [ioc for _, ioc in store.reporter.reported]
+    body = orjson.dumps({"values": lookup_values(reported, values, rng)})
+    with serving(store.hub) as served:
+        published_s = wait_published(served.hub, publish_timeout_s)
+        timings: list[float] = []
+        known = 0
+        with client((reader.name, reader.token)) as http:
+            endpoint = f"{served.hub.base_url}/api/v1/lookup"
+            for _ in range(runs):
+                began = time.perf_counter()
+                response = http.post(
+                    endpoint, content=body, headers={"Content-Type": "application/json"}
+                )
+                response.raise_for_status()
+                answer = response.json()
+                timings.append(time.perf_counter() - began)
+                known = answer["known"]
     timings.sort()
     return {
         "size": size,
         "values": values,
         "runs": runs,
         "fill": fill,
+        "filled_by": store.filled_by,
         "published_s": None if published_s is None else round(published_s, 2),
         "known": known,
         "median_s": round(statistics.median(timings), 3),

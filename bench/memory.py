@@ -1,4 +1,4 @@
-"""Section 6: the hub process's peak memory per MB posted.
+"""Section 4: the hub process's peak memory per MB posted.
 
 A POST's body is held while it is read and parsed, and every object of it becomes Python
 dicts and then stored strings, so what one large envelope costs the server in memory is a
@@ -29,7 +29,7 @@ MIB = 1024 * 1024
 SETTLE_S = 1.0
 
 
-def _status(pid: int) -> dict[str, int]:
+def vm_status(pid: int) -> dict[str, int]:
     """VmRSS and VmHWM of ``pid`` in bytes."""
     figures: dict[str, int] = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -39,7 +39,7 @@ def _status(pid: int) -> dict[str, int]:
     return figures
 
 
-def _reset_peak(pid: int) -> bool:
+def reset_peak(pid: int) -> bool:
     """Reset VmHWM to the current RSS (Linux >= 4.0); False where that is not allowed."""
     try:
         Path(f"/proc/{pid}/clear_refs").write_text("5")
@@ -78,12 +78,12 @@ def posted_memory(
             for size in sizes_mib:
                 body = envelope_of(member, size * MIB)
                 for attempt in (1, 2):
-                    before = _status(pid)
-                    resettable = _reset_peak(pid) and resettable
+                    before = vm_status(pid)
+                    resettable = reset_peak(pid) and resettable
                     response = http.post(target, content=body, headers=headers)
-                    peak = _status(pid)["VmHWM"]
+                    peak = vm_status(pid)["VmHWM"]
                     time.sleep(SETTLE_S)  # the hub frees and trims after it answered
-                    after = _status(pid)
+                    after = vm_status(pid)
                     posted_mb = len(body) / MIB
                     posts.append(
                         {
@@ -105,7 +105,7 @@ def posted_memory(
 
 
 def memory_table(result: dict[str, Any]) -> str:
-    """Section 6 as printed: one row per POST."""
+    """Section 4 as printed: one row per POST."""
     from bench.report import table  # late: bench.report imports this module
 
     rows = [

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from bench.hubs import store
-from bench.stix import IOC, reports
+from bench.stix import IOC, TLP_MIX, fresh_ioc, reports
 from cityshield.db import session_scope
 from cityshield.dedup.hub_context import HubContext
 from cityshield.dedup.models import NetworkView
@@ -88,7 +89,8 @@ def views_added_after(hub: Hub, member: TestMember) -> str | None:
 class Reporter:
     """Round-robin batches of reports by several members into ``submissions``, in-process;
     a share ``overlap`` of each batch repeats IOCs other members reported earlier. Keeps
-    what was reported, so a store can be topped up later."""
+    what was reported, so a store can be topped up later. ``mix`` and ``fresh_source``
+    are :func:`bench.stix.reports`' (the TLP mix, where new IOCs come from)."""
 
     def __init__(
         self,
@@ -97,9 +99,13 @@ class Reporter:
         context: HubContext,
         rng: random.Random,
         overlap: float,
+        *,
+        mix: tuple[tuple[str, float], ...] = TLP_MIX,
+        fresh_source: Callable[[], IOC] = fresh_ioc,
     ) -> None:
         self.hub, self.members, self.context = hub, members, context
         self.rng, self.overlap = rng, overlap
+        self.mix, self.fresh_source = mix, fresh_source
         self.reported: list[tuple[str, IOC]] = []
         self._turn = 0
 
@@ -117,7 +123,13 @@ class Reporter:
             repeats = [ioc for owner, ioc in picks if owner != name][:wanted]
             recipients = [identity for other, identity in identities.items() if other != name]
             objects, fresh = reports(
-                self.members[name], size, self.rng, repeats=repeats, recipients=recipients
+                self.members[name],
+                size,
+                self.rng,
+                repeats=repeats,
+                recipients=recipients,
+                mix=self.mix,
+                fresh_source=self.fresh_source,
             )
             began = time.perf_counter()
             store(self.hub, self.members[name], SUBMISSIONS, objects, self.context)

@@ -123,7 +123,7 @@ def reads_table(result: dict[str, Any], backend: str) -> str:
         rows.append(
             [
                 f"{row['size']:,}",
-                num(row["fill"]["objects_per_s"]),
+                num(row["fill"]["objects_per_s"]) if row["fill"]["objects"] else "(filled)",
                 f"{seconds(row['worker_caught_up_s'], 1)} ({_views(row)})",
                 num(row["submissions_member"]["objects_per_s"]),
                 num(row["submissions_admin"]["objects_per_s"]),
@@ -227,6 +227,93 @@ def lookup_table(result: dict[str, Any], backend: str) -> str:
     return table(f"{backend}: bulk lookup (POST /api/v1/lookup)", headers, [row])
 
 
+def _mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def feeds_table(result: dict[str, Any], backend: str) -> str:
+    """Section 6: the worker's import of one large text feed, then the 304 pull."""
+    pull, memory, again = result["pull"], result["memory"], result["not_modified"]
+    late = "" if pull["finished"] else " (not finished: timeout)"
+    error = f" [{pull['error']}]" if pull.get("error") else ""
+    rows = [
+        [
+            "pull by the served worker: start -> every value stored (health)",
+            f"{seconds(pull['seconds'], 1)} s",
+            f"{num(pull['objects_per_s'])} objects/s; added {num(pull['added'])}, refused "
+            f"{num(pull['rejected'])}{late}{error}",
+        ],
+        [
+            "worker RSS: idle -> peak at the pull's end (VmHWM)",
+            f"{_mb(memory['worker_idle_mb'])} -> {_mb(memory['peak_mb'])} MB",
+            f"+{_mb(memory['peak_above_idle_mb'])} MB, {num(memory['bytes_per_value'])} B a value; "
+            f"after publication {_mb(memory['peak_after_publication_mb'])} MB"
+            + ("" if memory.get("reset", True) else " (VmHWM not reset: peaks overstated)"),
+        ],
+        [
+            "then until the worker published every value's views",
+            f"{seconds(result['published_s'], 1)} s",
+            f"{num(result['published']['network_iocs'])} network IOCs, "
+            f"{num(result['published']['views'])} members' views",
+        ],
+        [
+            "second pull, 'cityshield feeds run' (304): the pull (health)",
+            f"{seconds(again.get('seconds'), 2)} s",
+            f"not modified: {again.get('not_modified')}, added {again.get('added')}"
+            + (f" [{again['error']}]" if again.get("error") else ""),
+        ],
+        [
+            "second pull: the command's wall time, peak RSS",
+            f"{seconds(again.get('command_s'), 2)} s",
+            f"{_mb(again.get('command_peak_mb'))} MB",
+        ],
+    ]
+    title = (
+        f"6. feed import as served ({backend}): a {result['lines']:,}-line text feed of "
+        f"{result['type']} ({result['bytes'] / 1e6:.1f} MB) from an HTTP server on 127.0.0.1"
+    )
+    return table(title, ["figure", "measured", "detail"], rows)
+
+
+def exports_table(result: dict[str, Any], backend: str) -> str:
+    """Section 7: one member's EDL, whole, cut by ``max``, collapsed, and its 304."""
+    names = {
+        "whole": "whole list",
+        "capped": f"max={result['max']:,}",
+        "collapse": "collapse=true",
+    }
+    rows = []
+    for name, label in names.items():
+        figures = result[name]
+        rows.append(
+            [
+                label,
+                str(figures["status"]),
+                f"{seconds(figures['median_s'], 3)} ({seconds(figures['min_s'], 3)}-"
+                f"{seconds(figures['max_s'], 3)})",
+                f"{figures['lines']:,}",
+                f"{figures['bytes'] / 1e6:.2f}",
+            ]
+        )
+    again = result["not_modified"]
+    rows.append(
+        [
+            "If-None-Match (the whole list's ETag)",
+            str(again["status"]),
+            f"{1000 * again['median_s']:.1f} ms ({1000 * again['min_s']:.1f}-"
+            f"{1000 * again['max_s']:.1f})",
+            f"{again['lines']:,}",
+            f"{again['bytes'] / 1e6:.2f}",
+        ]
+    )
+    title = (
+        f"7. EDL export as served ({backend}): GET /api/v1/export/edl as {result['reader']}, "
+        f"{result['values']:,} IPv4 values in its views; median (min-max) of "
+        f"{result['whole']['runs']} runs, {again['runs']} for the 304"
+    )
+    return table(title, ["request", "status", "time s", "lines", "MB"], rows)
+
+
 def targets_table(targets: list[dict[str, Any]]) -> str:
     rows = [
         [t["target"], t["backend"], _figure(t["measured"]), t["goal"], t["result"]] for t in targets
@@ -276,6 +363,10 @@ def print_report(results: dict[str, Any]) -> None:
             print(memory_table(sections["memory"]))
         if "lookup" in sections:
             print(lookup_table(sections["lookup"], backend))
+        if "feeds" in sections:
+            print(feeds_table(sections["feeds"], backend))
+        if "exports" in sections:
+            print(exports_table(sections["exports"], backend))
     for note in results.get("notes", []):
         print(f"\nnote: {note}")
     if results.get("targets"):

@@ -1,7 +1,8 @@
 """``python -m bench.run``: the hub as served (``cityshield serve``: API + worker) beside
 medallion and OpenTAXII: signed ingest into ``submissions``, network lag, dedup overhead,
-paged reads at 20k and 1M stored, the machine's ceilings, memory per MB posted, and the
-analyst API's bulk lookup of 10,000 values against 1M stored reports.
+paged reads at 20k and 1M stored, the machine's ceilings, memory per MB posted, the
+analyst API's bulk lookup of 10,000 values against 1M stored reports (the reads' store),
+the worker's import of a 1,000,000-line feed, and a 300,000-value EDL export with its 304.
 
 Every hub figure is measured over HTTP on 127.0.0.1 with one httpx client against the real
 ``cityshield serve`` process tree. Stores are filled through the hub's own ingest path
@@ -23,15 +24,20 @@ from pathlib import Path
 from typing import Any
 
 from bench import ceilings, load, memory, opentaxii
+from bench.feeds_import import FEED_TYPES, served_feed_import
 from bench.hubs import databases
 from bench.lookup import served_lookup
 from bench.report import print_report
+from bench.served_exports import served_exports
 from bench.served_ingest import served_ingest
 from bench.served_reads import served_reads
+from bench.stores import CityStores
 from bench.targets import targets
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SECTIONS = ("ingest", "reads", "ceilings", "memory", "lookup")
+SECTIONS = ("ingest", "reads", "ceilings", "memory", "lookup", "feeds", "exports")
+STORE_SECTIONS = ("reads", "lookup")
+"""The sections that share one city store per backend (``bench/stores.py``)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,13 @@ class Plan:
     lookup_size: int = 1_000_000
     lookup_values: int = 10_000
     lookup_runs: int = 20
+    feed_lines: int = 1_000_000
+    feed_type: str = "ipv4-addr"
+    feed_timeout_s: float = 4 * 3600.0
+    export_values: int = 300_000
+    export_max: int = 50_000
+    export_runs: int = 5
+    export_not_modified_runs: int = 20
 
 
 QUICK = Plan(
@@ -72,11 +85,23 @@ QUICK = Plan(
     lookup_size=5_000,
     lookup_values=2_000,
     lookup_runs=5,
+    feed_lines=20_000,
+    feed_timeout_s=1800.0,
+    export_values=10_000,
+    export_max=2_000,
+    export_runs=3,
+    export_not_modified_runs=10,
 )
 
 
 def section_runners(
-    plan: Plan, backend: str, new_db: Callable[[], str], workdir: Path, *, peers: bool
+    plan: Plan,
+    backend: str,
+    new_db: Callable[[], str],
+    workdir: Path,
+    *,
+    peers: bool,
+    stores: CityStores,
 ) -> dict[str, Callable[[], Any]]:
     return {
         "ingest": lambda: served_ingest(
@@ -91,12 +116,9 @@ def section_runners(
             read_deadline_s=plan.peer_read_deadline_s,
         ),
         "reads": lambda: served_reads(
-            backend,
-            new_db(),
-            workdir,
+            stores.at_most(min(plan.read_sizes)),
             sizes=plan.read_sizes,
             runs=plan.read_runs,
-            overlap=plan.overlap,
             read_deadline_s=plan.read_deadline_s,
             publish_timeout_s=plan.publish_timeout_s,
         ),
@@ -112,13 +134,30 @@ def section_runners(
             backend, new_db(), workdir, sizes_mib=plan.memory_sizes_mib
         ),
         "lookup": lambda: served_lookup(
-            backend,
-            new_db(),
-            workdir,
+            stores.at_most(plan.lookup_size),
             size=plan.lookup_size,
             values=plan.lookup_values,
             runs=plan.lookup_runs,
+            publish_timeout_s=plan.publish_timeout_s,
+        ),
+        "feeds": lambda: served_feed_import(
+            backend,
+            new_db(),
+            workdir,
+            lines=plan.feed_lines,
+            kind=plan.feed_type,
+            timeout_s=plan.feed_timeout_s,
+            publish_timeout_s=plan.publish_timeout_s,
+        ),
+        "exports": lambda: served_exports(
+            backend,
+            new_db(),
+            workdir,
+            values=plan.export_values,
             overlap=plan.overlap,
+            cut=plan.export_max,
+            runs=plan.export_runs,
+            not_modified_runs=plan.export_not_modified_runs,
             publish_timeout_s=plan.publish_timeout_s,
         ),
     }
@@ -138,6 +177,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sections", help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)"
     )
     parser.add_argument("--no-peers", action="store_true", help="skip medallion and OpenTAXII")
+    parser.add_argument(
+        "--feed-type",
+        choices=FEED_TYPES,
+        help="the observable type of the feed section's text feed (default ipv4-addr)",
+    )
     return parser.parse_args(argv)
 
 
@@ -146,6 +190,8 @@ def _plan(args: argparse.Namespace) -> Plan:
     if args.sizes:
         sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
         plan = replace(plan, read_sizes=sizes)
+    if args.feed_type:
+        plan = replace(plan, feed_type=args.feed_type)
     return plan
 
 
@@ -179,11 +225,16 @@ def main(argv: list[str] | None = None) -> int:
             with (
                 tempfile.TemporaryDirectory(prefix="cityshield-bench-") as tmp,
                 databases(backend, Path(tmp)) as (new_db, database_pids),
+                CityStores(backend, new_db, Path(tmp), overlap=plan.overlap) as stores,
             ):
                 # The peers do not depend on the hub's backend: run them once, beside the first.
                 peers = index == 0 and not args.no_peers
-                runners = section_runners(plan, backend, new_db, Path(tmp), peers=peers)
-                for name in wanted:
+                runners = section_runners(
+                    plan, backend, new_db, Path(tmp), peers=peers, stores=stores
+                )
+                for position, name in enumerate(wanted):
+                    if not set(STORE_SECTIONS) & set(wanted[position:]):
+                        stores.close()  # no section left needs the shared store
                     label = f"{backend}/{name}"
                     print(f"{label} ...", flush=True)
                     with load.Monitor(roots=database_pids) as monitor:

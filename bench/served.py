@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,9 +75,9 @@ class Served:
         return [p for p in children(self.pid) if " worker" in command_line(p)]
 
 
-def _environment(home: Path, url: str) -> dict[str, str]:
+def _environment(home: Path, url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYSHIELD_")}
-    env.update(CITYSHIELD_HOME=str(home), CITYSHIELD_DATABASE_URL=url)
+    env.update(CITYSHIELD_HOME=str(home), CITYSHIELD_DATABASE_URL=url, **(extra or {}))
     return env
 
 
@@ -136,18 +136,62 @@ def initialised_hub(backend: str, url: str, *, workdir: Path | None = None) -> I
         shutil.rmtree(home, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class Command:
+    """A ``cityshield`` command that ran to its end, as an operator runs it."""
+
+    returncode: int
+    seconds: float
+    """Wall time from start to exit (interpreter start-up included)."""
+    peak_rss_bytes: int
+    """The process's RSS high-water mark (``ru_maxrss`` of its own ``wait4``)."""
+    stdout: bytes
+
+
+def run_command(
+    hub: Hub,
+    args: list[str],
+    *,
+    timeout_s: float,
+    environment: Mapping[str, str] | None = None,
+) -> Command:
+    """``cityshield ARGS`` on the hub's data directory and database, in a child process
+    (stderr appended to ``command.log`` there), killed after ``timeout_s``. Its own
+    resource usage comes from ``os.wait4`` on it, not every child's at once, as
+    ``getrusage(RUSAGE_CHILDREN)`` would give."""
+    env = _environment(hub.settings.home, hub.settings.effective_database_url, environment)
+    log = hub.settings.home / "command.log"
+    with tempfile.TemporaryFile() as out, log.open("ab") as errors:
+        began = time.perf_counter()
+        proc = subprocess.Popen([*cityshield_command(), *args], env=env, stdout=out, stderr=errors)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() - began > timeout_s:
+                proc.kill()
+            time.sleep(0.05)
+        seconds = time.perf_counter() - began
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        stdout = out.read()
+    return Command(proc.returncode, seconds, usage.ru_maxrss * 1024, stdout)
+
+
 @contextmanager
-def serving(hub: Hub) -> Iterator[Served]:
+def serving(hub: Hub, *, environment: Mapping[str, str] | None = None) -> Iterator[Served]:
     """``cityshield serve --port P`` on the hub's data directory and database; yields once
     the API answers and the worker runs (``hub.base_url`` is set meanwhile). Serve stops
-    when the block ends: a hub may be served again later (after a fill, say)."""
+    when the block ends: a hub may be served again later (after a fill, say).
+    ``environment`` adds settings (``CITYSHIELD_FEEDS_DIR``, say), as an operator's
+    environment would."""
     home, url = hub.settings.home, hub.settings.effective_database_url
     port = free_port()
     log = home / "serve.log"
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [*cityshield_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=_environment(home, url),
+            env=_environment(home, url, environment),
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -1,7 +1,8 @@
 """Section 2: paged reads as served, by store size, under a sharing policy.
 
 One hub with the eight cities of ``bench.network.CITIES``, an admin and
-:data:`bench.network.POLICY`. Its ``submissions`` store grows to each size through the
+:data:`bench.network.POLICY` (``bench/stores.py``: the store the lookup section then
+uses at 1M). Its ``submissions`` store grows to each size through the
 hub's own ingest path in-process (round-robin batches of 1,000 reports per member, 30%
 repeating IOCs other members reported, each batch queueing its IOCs for publication as a
 POST does) while the hub is not served: a bulk load, and the fastest route to 1M stored,
@@ -18,17 +19,16 @@ TLP:AMBER/RED mix and the policy's allow and deny), alternating, ``runs`` times 
 
 from __future__ import annotations
 
-import random
 import time
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.hubs import network_context, objects_url, wait_published
+from bench.hubs import objects_url, wait_published
 from bench.measure import Read, client, median_read, paged_read
-from bench.network import NETWORK, READER, SUBMISSIONS, Reporter, add_cities, load_policy
-from bench.served import Served, initialised_hub, serving
+from bench.network import NETWORK, READER, SUBMISSIONS
+from bench.served import Served, serving
+from bench.stores import CityStore
 from cityshield.db import session_scope
 from cityshield.dedup.models import NetworkIOC, NetworkView
 from tests.utils.server import Hub, TestMember
@@ -123,38 +123,34 @@ def _measure(
 
 
 def served_reads(
-    backend: str,
-    url: str,
-    workdir: Path,
+    store: CityStore,
     *,
     sizes: tuple[int, ...],
     runs: int,
-    overlap: float,
     read_deadline_s: float,
     publish_timeout_s: float,
-    seed: int = 1918,
 ) -> dict[str, Any]:
+    """The reads at each size of ``store`` (shared with the lookup: ``bench/stores.py``)."""
     rows: list[dict[str, Any]] = []
-    with initialised_hub(backend, url, workdir=workdir) as hub:
-        members = add_cities(hub)
-        admin = hub.member(role="admin", name="hub-admin")
-        load_policy(hub, workdir)
-        reporter = Reporter(hub, members, network_context(hub), random.Random(seed), overlap)
-        readers = {"member": members[READER], "admin": admin}
-        stored = 0
-        for size in sorted(sizes):
-            fill = reporter.fill(size - stored)  # serve is stopped: a bulk load
-            stored = size
-            started = time.perf_counter()
-            with serving(hub) as served:
-                start_s = time.perf_counter() - started
-                measured = _measure(
-                    served,
-                    readers,
-                    runs=runs,
-                    read_deadline_s=read_deadline_s,
-                    publish_timeout_s=publish_timeout_s,
-                )
-            rows.append({**_row(size, fill, *measured), "serve_start_s": round(start_s, 2)})
-            print(f"  {size:,} stored reports measured", flush=True)
-    return {"members": len(members), "reader": READER, "overlap": overlap, "sizes": rows}
+    hub = store.hub
+    readers = {"member": store.reader, "admin": store.admin}
+    for size in sorted(sizes):
+        fill = store.grow(size, section="reads")  # serve is stopped: a bulk load
+        started = time.perf_counter()
+        with serving(hub) as served:
+            start_s = time.perf_counter() - started
+            measured = _measure(
+                served,
+                readers,
+                runs=runs,
+                read_deadline_s=read_deadline_s,
+                publish_timeout_s=publish_timeout_s,
+            )
+        rows.append({**_row(size, fill, *measured), "serve_start_s": round(start_s, 2)})
+        print(f"  {size:,} stored reports measured", flush=True)
+    return {
+        "members": len(store.members),
+        "reader": READER,
+        "overlap": store.reporter.overlap,
+        "sizes": rows,
+    }

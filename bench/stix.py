@@ -5,10 +5,11 @@ network scenarios)."""
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -76,6 +77,29 @@ def fresh_ioc() -> IOC:
     return "domain", f"login-{n >> 1:x}.city-phish.example"
 
 
+SHARED_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
+"""Where the benchmark's addresses live: never allowlisted, never a real host's."""
+_SPREAD = 2_654_435_761
+"""Odd, so ``n * _SPREAD`` modulo a power of two is a bijection (Knuth's multiplicative hash)."""
+
+
+def scattered_ipv4(n: int) -> str:
+    """Address number ``n`` (``0 <= n < 2**22``) of a fixed permutation of 100.64.0.0/10:
+    unique per ``n``, deterministic, and spread as a real block list's are (neighbours are
+    rare), so collapsing into CIDR blocks has realistic work, unlike consecutive ones."""
+    if not 0 <= n < SHARED_SPACE.num_addresses:
+        raise ValueError(f"{n} is outside 0..{SHARED_SPACE.num_addresses - 1}")
+    offset = n * _SPREAD % SHARED_SPACE.num_addresses
+    return str(SHARED_SPACE.network_address + offset)
+
+
+def scattered_ipv4s(start: int = 0) -> Callable[[], IOC]:
+    """A source of fresh IPv4 IOCs (:func:`scattered_ipv4` from ``start`` on), for
+    :func:`reports`' ``fresh``: a store of addresses only, for lists of one kind."""
+    serial = itertools.count(start)
+    return lambda: ("ipv4", scattered_ipv4(next(serial)))
+
+
 def surface_variant(ioc: IOC) -> str:
     """How another city spells the same IOC: upper-case domain, ``/32`` on an address."""
     kind, value = ioc
@@ -127,15 +151,18 @@ def reports(
     *,
     repeats: list[IOC],
     recipients: list[str],
+    mix: tuple[tuple[str, float], ...] = TLP_MIX,
+    fresh_source: Callable[[], IOC] = fresh_ioc,
 ) -> tuple[list[dict[str, Any]], list[IOC]]:
     """``count`` signed reports by ``member``: one per IOC of ``repeats`` (IOCs another
-    member already reported, in a surface variant), the rest fresh, TLP as :data:`TLP_MIX`;
-    a RED report names one of ``recipients`` (identity ids). Returns the signed objects and
-    the fresh IOCs (in canonical form) they introduced."""
-    fresh = [fresh_ioc() for _ in range(count - len(repeats))]
+    member already reported, in a surface variant), the rest fresh (from
+    ``fresh_source``), TLP as ``mix``; a RED report names one of ``recipients`` (identity
+    ids). Returns the signed objects and the fresh IOCs (in canonical form) they
+    introduced."""
+    fresh = [fresh_source() for _ in range(count - len(repeats))]
     planned = [(ioc, surface_variant(ioc)) for ioc in repeats] + [(ioc, None) for ioc in fresh]
     rng.shuffle(planned)
-    levels = rng.choices([t for t, _ in TLP_MIX], [w for _, w in TLP_MIX], k=count)
+    levels = rng.choices([t for t, _ in mix], [w for _, w in mix], k=count)
     objects = [
         report(
             member,
