@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -114,14 +115,14 @@ def _compare(
 
 
 def _ratio(with_: dict[str, Any], without: dict[str, Any]) -> float | None:
-    if not with_["objects_per_s"] or not without["objects_per_s"]:
-        return None
-    return round(with_["objects_per_s"] / without["objects_per_s"], 4)
+    rate: float = with_["objects_per_s"]
+    base: float = without["objects_per_s"]
+    return round(rate / base, 4) if rate and base else None
 
 
 def served_delivery(
     backend: str,
-    new_db: Any,
+    new_db: Callable[[], str],
     workdir: Path,
     *,
     targets: int,

@@ -158,12 +158,19 @@ def _one(
 ) -> dict[str, Any]:
     obj = urgent_report(poster)
     fleet.watch([obj["id"]])
-    answered_at, honoured = _submit(http, url, obj)
-    latencies = _wait_arrived(fleet, obj["id"], answered_at, deadline_s)
+    error: str | None = None
+    try:
+        answered_at, honoured = _submit(http, url, obj)
+    except httpx.HTTPError as exc:  # counted as never arrived, and said why
+        latencies: dict[str, float | None] = {u: None for u in fleet.taxii + fleet.hooks}
+        honoured, error = False, f"{type(exc).__name__}: {exc}"[:200]
+    else:
+        latencies = _wait_arrived(fleet, obj["id"], answered_at, deadline_s)
     taxii = {u: latencies[u] for u in fleet.taxii}
     hooks = {u: latencies[u] for u in fleet.hooks}
     return {
         "id": obj["id"],
+        "error": error,
         "honoured": honoured,
         "all_s": _rounded(slowest(latencies)),
         "taxii_s": _rounded(slowest(taxii)),

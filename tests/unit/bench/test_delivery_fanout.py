@@ -151,7 +151,7 @@ def test_an_urgent_report_carries_its_mark_inside_the_signature() -> None:
 
 
 def test_latency_is_the_last_arrival_after_the_202_and_none_while_one_is_missing() -> None:
-    arrivals = {
+    arrivals: dict[str, dict[str, Any]] = {
         "a": {"first": {"r": 10.5}},
         "b": {"first": {"r": 11.25, "other": 1.0}},
         "c": {"first": {}},
