@@ -30,3 +30,13 @@ objects alone are ~3.2 MB per MB; with the 10 MiB default limit this bounds one 
 LOOKUP_TARGET_S = 2.0
 """Bulk lookup (``POST /api/v1/lookup``) of 10,000 values in any spelling against 1,000,000
 stored reports, p95 seconds as a member under the sharing policy (issue 14)."""
+FANOUT_TARGETS = 20
+"""Push targets (and as many webhooks) the delivery goals are judged at (issue 12)."""
+FANOUT_INGEST_TARGET = 0.80
+"""Signed ingest into ``submissions`` with ``FANOUT_TARGETS`` push targets delivering, as a
+share of the same envelopes' rate into a hub without push targets, at least (issue 12)."""
+URGENT_TARGET_S = 2.0
+"""From an urgent submission's 202 to its arrival at every TAXII target and webhook, p95
+over at least ``URGENT_SUBMISSIONS`` submissions under steady background ingest, seconds
+(issue 12)."""
+URGENT_SUBMISSIONS = 20

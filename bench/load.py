@@ -63,6 +63,12 @@ def _tree(roots: list[int]) -> dict[int, float]:
     return found
 
 
+def tree_cpu(root: int) -> float:
+    """CPU seconds so far of ``root`` and its live descendants (a served hub's API, pool
+    and worker), to compare two moments of one process tree."""
+    return sum(_tree([root]).values())
+
+
 class Monitor:
     """``with Monitor() as monitor: ...``; then ``monitor.figures``. ``roots``: pids outside
     this process tree whose trees work for the benchmark too (a detached database server)."""

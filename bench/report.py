@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.delivery_report import fanout_table, urgent_table
 from bench.memory import memory_table
 
 PEERS = {
@@ -39,7 +40,7 @@ def _runs(spread: dict[str, float | None]) -> str:
     return f"{num(spread['median'])} ({num(spread['min'])}-{num(spread['max'])})"
 
 
-def _ingest_cells(figures: dict[str, Any]) -> list[str]:
+def ingest_cells(figures: dict[str, Any]) -> list[str]:
     refused = f" ({figures['failures']:,} refused)" if figures.get("failures") else ""
     error = f" [{figures['error']}]" if figures.get("error") else ""
     return [num(figures["objects_per_s"]) + refused + error, _runs(figures["runs_objects_per_s"])]
@@ -63,7 +64,7 @@ def ingest_table(result: dict[str, Any], backend: str) -> str:
         **PEERS,
     }
     rows = [
-        [label, *_ingest_cells(ingest[name]), *_read_cells(reads.get(name))]
+        [label, *ingest_cells(ingest[name]), *_read_cells(reads.get(name))]
         for name, label in names.items()
         if name in ingest
     ]
@@ -367,6 +368,9 @@ def print_report(results: dict[str, Any]) -> None:
             print(feeds_table(sections["feeds"], backend))
         if "exports" in sections:
             print(exports_table(sections["exports"], backend))
+        if "delivery" in sections:
+            print(fanout_table(sections["delivery"], backend))
+            print(urgent_table(sections["delivery"], backend))
     for note in results.get("notes", []):
         print(f"\nnote: {note}")
     if results.get("targets"):

@@ -2,7 +2,9 @@
 medallion and OpenTAXII: signed ingest into ``submissions``, network lag, dedup overhead,
 paged reads at 20k and 1M stored, the machine's ceilings, memory per MB posted, the
 analyst API's bulk lookup of 10,000 values against 1M stored reports (the reads' store),
-the worker's import of a 1,000,000-line feed, and a 300,000-value EDL export with its 304.
+the worker's import of a 1,000,000-line feed, a 300,000-value EDL export with its 304, and
+push delivery: ingest with 20 members' push targets against without, and an urgent
+submission's time to every member's TAXII server and webhook.
 
 Every hub figure is measured over HTTP on 127.0.0.1 with one httpx client against the real
 ``cityshield serve`` process tree. Stores are filled through the hub's own ingest path
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import ceilings, load, memory, opentaxii
+from bench.delivery_fanout import served_delivery
 from bench.feeds_import import FEED_TYPES, served_feed_import
 from bench.hubs import databases
 from bench.lookup import served_lookup
@@ -35,7 +38,7 @@ from bench.stores import CityStores
 from bench.targets import targets
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SECTIONS = ("ingest", "reads", "ceilings", "memory", "lookup", "feeds", "exports")
+SECTIONS = ("ingest", "reads", "ceilings", "memory", "lookup", "feeds", "exports", "delivery")
 STORE_SECTIONS = ("reads", "lookup")
 """The sections that share one city store per backend (``bench/stores.py``)."""
 
@@ -67,6 +70,15 @@ class Plan:
     export_max: int = 50_000
     export_runs: int = 5
     export_not_modified_runs: int = 20
+    delivery_targets: int = 20
+    delivery_runs: int = 3
+    delivery_envelopes: int = 10
+    urgent_submissions: int = 20
+    urgent_gap_s: float = 1.0
+    urgent_deadline_s: float = 60.0
+    background_size: int = 100
+    background_interval_s: float = 1.0
+    webhooks_urgent_only: bool = True
 
 
 QUICK = Plan(
@@ -91,6 +103,11 @@ QUICK = Plan(
     export_max=2_000,
     export_runs=3,
     export_not_modified_runs=10,
+    delivery_targets=5,
+    delivery_runs=2,
+    delivery_envelopes=2,
+    urgent_submissions=5,
+    urgent_deadline_s=30.0,
 )
 
 
@@ -158,6 +175,21 @@ def section_runners(
             cut=plan.export_max,
             runs=plan.export_runs,
             not_modified_runs=plan.export_not_modified_runs,
+            publish_timeout_s=plan.publish_timeout_s,
+        ),
+        "delivery": lambda: served_delivery(
+            backend,
+            new_db,
+            workdir,
+            targets=plan.delivery_targets,
+            runs=plan.delivery_runs,
+            envelopes=plan.delivery_envelopes,
+            urgent=plan.urgent_submissions,
+            urgent_gap_s=plan.urgent_gap_s,
+            urgent_deadline_s=plan.urgent_deadline_s,
+            background_size=plan.background_size,
+            background_interval_s=plan.background_interval_s,
+            webhooks_urgent_only=plan.webhooks_urgent_only,
             publish_timeout_s=plan.publish_timeout_s,
         ),
     }

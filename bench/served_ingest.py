@@ -126,7 +126,7 @@ def percentile(values: list[float | None], share: float) -> float | None:
     return ranked[max(0, math.ceil(share * len(ranked)) - 1)]
 
 
-def _totals(runs: list[Ingest]) -> dict[str, Any]:
+def ingest_totals(runs: list[Ingest]) -> dict[str, Any]:
     objects = sum(run.objects for run in runs)
     seconds = sum(run.seconds for run in runs)
     errors = [run.error for run in runs if run.error]
@@ -228,7 +228,7 @@ def served_ingest(
         "envelopes_per_run": envelopes,
         "envelope_objects": ENVELOPE,
         "overlap": overlap,
-        "ingest": {name: _totals(done) for name, done in timed.items()},
+        "ingest": {name: ingest_totals(done) for name, done in timed.items()},
         "unavailable": {name: t for name, t in targets.items() if isinstance(t, str)},
         "reads": reads,
         "lag": {

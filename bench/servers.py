@@ -37,11 +37,11 @@ def stop_process(proc: subprocess.Popen[Any]) -> None:
 
 
 @contextmanager
-def child_server(*args: str) -> Iterator[dict[str, Any]]:
-    """Run ``python -m bench.serve ARGS``; yields what it announced (``base_url``) and its
-    ``pid``."""
+def child_server(*args: str, module: str = "bench.serve") -> Iterator[dict[str, Any]]:
+    """Run ``python -m MODULE ARGS`` (``bench.serve``, ``bench.receivers``); yields what it
+    announced on its first line (``base_url``, ...) and its ``pid``."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.serve", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -52,7 +52,7 @@ def child_server(*args: str) -> Iterator[dict[str, Any]]:
         ready, _, _ = select.select([proc.stdout], [], [], 120)
         line = proc.stdout.readline() if ready else ""
         if not line:
-            raise RuntimeError(f"bench.serve {' '.join(args)} did not start")
+            raise RuntimeError(f"{module} {' '.join(args)} did not start")
         yield {**json.loads(line), "pid": proc.pid}
     finally:
         stop_process(proc)

@@ -8,6 +8,8 @@ from typing import Any
 from bench.goals import (
     BULK_LOAD_PAGE_TARGET_MS,
     DEDUP_OVERHEAD_TARGET,
+    FANOUT_INGEST_TARGET,
+    FANOUT_TARGETS,
     FILTERED_READ_TARGET,
     FLAT_TARGET,
     INGEST_TARGET,
@@ -16,6 +18,8 @@ from bench.goals import (
     MEMORY_PER_MB_TARGET,
     NETWORK_READ_TARGET,
     SUBMISSIONS_READ_TARGET,
+    URGENT_SUBMISSIONS,
+    URGENT_TARGET_S,
 )
 
 
@@ -135,6 +139,30 @@ def lookup_target(backend: str, result: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def delivery_targets(backend: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 12's two goals hold at 20 push targets and webhooks (and 20 urgent
+    submissions) only; a smaller run (``--quick``) only proves the section works."""
+    n, ratio, urgent = result["targets"], result["ratio"], result["urgent"]
+    p95, count = urgent["all_p95_s"], urgent["count"]
+    full = n >= FANOUT_TARGETS
+    return [
+        _target(
+            f"ingest with {n} push targets / without, same envelopes",
+            backend,
+            _percent(ratio),
+            f">= {FANOUT_INGEST_TARGET:.0%} with {FANOUT_TARGETS} targets",
+            full and ratio is not None and ratio >= FANOUT_INGEST_TARGET,
+        ),
+        _target(
+            f"urgent 202 -> all {n} TAXII targets and {n} webhooks, p95 of {count} (s)",
+            backend,
+            None if p95 is None else round(p95, 3),
+            f"<= {URGENT_TARGET_S} with {FANOUT_TARGETS} each, {URGENT_SUBMISSIONS}+ submissions",
+            full and count >= URGENT_SUBMISSIONS and p95 is not None and p95 <= URGENT_TARGET_S,
+        ),
+    ]
+
+
 def targets(backends: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Every target of the sections measured, backend by backend."""
     found: list[dict[str, Any]] = []
@@ -145,6 +173,8 @@ def targets(backends: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             found += read_targets(backend, sections["reads"])
         if "lookup" in sections:
             found.append(lookup_target(backend, sections["lookup"]))
+        if "delivery" in sections:
+            found += delivery_targets(backend, sections["delivery"])
         peak = sections.get("memory", {}).get("peak_per_mb")
         if peak is not None:
             found.append(
