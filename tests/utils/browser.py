@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -113,7 +114,18 @@ def click_through(driver: WebDriver, element: Any) -> None:
     (the next may have elements of the same ids: waiting for those is not enough)."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, WAIT_SECONDS).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, WAIT_SECONDS).until(lambda _driver: _gone(page))
+
+
+def _gone(element: Any) -> bool:
+    """Whether an element's document was replaced. Selenium's ``staleness_of`` knows only
+    its stale-element error, but ChromeDriver may instead answer that the node "does not
+    belong to the document" once the next document is there: either means it is gone."""
+    try:
+        element.is_enabled()
+    except WebDriverException:
+        return True
+    return False
 
 
 def sign_in(driver: WebDriver, hub: Hub, member: TestMember) -> None:
