@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 
 from cityshield.db import session_scope
+from cityshield.delivery.job import due_targets
+from cityshield.delivery.models import DeliveryTarget
 from cityshield.delivery.targets import pause_target, resume_target, retry_targets
 from cityshield.flows.policy import load_policy_files
 from cityshield.stix.vocabulary import TLP2
+from cityshield.timefmt import now_micros
 from tests.utils.delivery import (
     push_settings,
     readable,
@@ -329,3 +332,33 @@ def test_an_object_the_receiver_refuses_is_receipted_and_the_rest_goes_on(
             wait_for(lambda: set(city_server.held(index)) == expected, "the refused one, resent")
         assert max(gate.posted.values()) == 1
         assert {r.status for r in receipts_of(hub, reader)} == {"delivered"}
+
+
+def test_due_targets_take_turns_by_their_last_attempt(hub: Hub) -> None:
+    """With more due targets than delivery threads, the least recently served goes first:
+    under steady ingest, an order by id kept restarting the first few targets (due again a
+    moment later) while the last waited until the load stopped."""
+    members = [hub.member() for _ in range(3)]
+    submit(hub, members[0], marked("green"))  # every member's view has a row past cursor 0
+    ids = [
+        register(hub, m, api_root="http://127.0.0.1:9/api1/", collection="c").id for m in members
+    ]
+    assert all(i is not None for i in ids)
+
+    def served(order: list[int]) -> None:
+        with session_scope(hub.engine) as session:
+            for at, target_id in enumerate(order, start=1):
+                target = session.get(DeliveryTarget, target_id)
+                assert target is not None
+                target.last_attempt_us = at
+
+    def due() -> list[int]:
+        with session_scope(hub.engine) as session:
+            found = due_targets(session, now_us=now_micros())
+        return [i for i in found if i in ids]
+
+    assert due() == ids  # none served yet: by id
+    served([ids[0], ids[1], ids[2]])
+    assert due() == ids
+    served([ids[1], ids[2], ids[0]])  # the first was served last
+    assert due() == [ids[1], ids[2], ids[0]]

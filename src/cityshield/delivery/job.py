@@ -59,7 +59,12 @@ def due_targets(
     urgent_only: bool = False,
 ) -> list[int]:
     """Ids of targets with something to do now: those with urgent items past their cursor
-    first (``delivery.urgent``), then oldest-due first."""
+    first (``delivery.urgent``), then the least recently served first.
+
+    Round-robin by the last attempt, not by id: under steady ingest the targets served a
+    moment ago are due again before a pool of a few threads has reached the last of dozens,
+    and an order by id alone kept starting the same first few while the rest waited for
+    the load to stop."""
     target = DeliveryTarget
     target_id, member_id, view = col(target.id), col(target.member_id), col(target.view)
     network_top = (
@@ -92,7 +97,11 @@ def due_targets(
             ),
             ~leased,
         )
-        .order_by(case((urgent, 0), else_=1), next_attempt, target_id)
+        .order_by(
+            case((urgent, 0), else_=1),
+            func.coalesce(col(DeliveryTarget.last_attempt_us), 0),
+            target_id,
+        )
     )
     if urgent_only:
         query = query.where(urgent)
