@@ -47,11 +47,15 @@ def record_failure(target: DeliveryTarget, *, error: str, now_us: int, backoff: 
 
 def record_success(target: DeliveryTarget, *, now_us: int, sent: bool) -> None:
     """An attempt that failed on nothing: the failure count starts again. ``last_success``
-    moves only when something was actually sent (a pass with nothing due is not news)."""
+    moves only when something was actually sent (a pass with nothing due is not news);
+    ``last_attempt`` moves on every batch, since due targets take turns by it
+    (``delivery.job.due_targets``): a target whose batches its filters empty (urgent-only,
+    ``--min-members``) would otherwise keep the oldest turn and go first every time."""
     target.attempts = 0
     target.next_attempt_us = 0
+    target.last_attempt_us = now_us
     if sent:
-        target.last_attempt_us = target.last_success_us = now_us
+        target.last_success_us = now_us
 
 
 def reset(target: DeliveryTarget) -> None:

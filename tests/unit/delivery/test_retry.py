@@ -35,5 +35,6 @@ def test_success_clears_failures_and_moves_last_success_only_when_sent() -> None
     assert len(target.last_error or "") == 2000, "errors are cut short"
     record_success(target, now_us=9, sent=False)
     assert target.attempts == 0 and target.last_success_us is None
+    assert target.last_attempt_us == 9, "a batch its filters emptied still takes its turn"
     record_success(target, now_us=10, sent=True)
-    assert target.last_success_us == 10
+    assert target.last_success_us == target.last_attempt_us == 10
