@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import threading
 import time
-from types import TracebackType
 from typing import Any
 
 import httpx
 import orjson
 
 from bench.measure import PAGE
+from bench.threads import InThread
 from cityshield.dedup.publish import CORROBORATION_EXTENSION_ID
 from cityshield.stix.vocabulary import TLP_LEVELS
 from tests.utils.server import TAXII
@@ -43,13 +43,14 @@ def counted_ids(objects: list[dict[str, Any]]) -> set[str]:
     return found
 
 
-class NetworkWatch:
+class NetworkWatch(InThread):
     """``with NetworkWatch(url, auth, added_after) as watch: ...``; ``watch.seen`` maps
     report id -> ``perf_counter`` when it was first seen."""
 
     def __init__(
         self, url: str, auth: tuple[str, str], added_after: str | None, poll_s: float = 0.1
     ) -> None:
+        super().__init__("network watch", join_timeout_s=60)
         self.url = url
         self.auth = auth
         self.added_after = added_after
@@ -58,22 +59,7 @@ class NetworkWatch:
         self.polls = 0
         self.objects = 0
         self.errors: list[str] = []
-        self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="network watch", daemon=True)
-
-    def __enter__(self) -> NetworkWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join(timeout=60)
 
     def _run(self) -> None:
         with httpx.Client(auth=self.auth, headers={"Accept": TAXII}, timeout=60) as http:

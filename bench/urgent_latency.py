@@ -17,9 +17,7 @@ urgent submissions do not keep step with the background envelopes.
 from __future__ import annotations
 
 import random
-import threading
 import time
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -29,6 +27,7 @@ from bench.measure import client
 from bench.receivers import Fleet
 from bench.served_ingest import percentile
 from bench.stix import fresh_ioc, report
+from bench.threads import InThread
 from cityshield.delivery.urgent import HONOURED, mark_urgent
 from tests.utils.server import TAXII, TestMember
 
@@ -44,7 +43,7 @@ def background_envelopes(urgent: int, gap_s: float, interval_s: float) -> int:
     return int(-(-(LEAD_S + urgent * (5.0 + 1.5 * gap_s)) // interval_s)) + 1
 
 
-class Background:
+class Background(InThread):
     """``with Background(url, auth, bodies, interval_s) as background: ...`` posts one body
     every ``interval_s`` (never catching up in a burst after a slow answer) until the block
     ends or the bodies run out."""
@@ -52,25 +51,11 @@ class Background:
     def __init__(
         self, url: str, auth: tuple[str, str], bodies: list[bytes], interval_s: float
     ) -> None:
+        super().__init__("background ingest", join_timeout_s=120)
         self.url, self.auth, self.bodies, self.interval_s = url, auth, bodies, interval_s
         self.envelopes = self.objects = 0
         self.errors: list[str] = []
         self.started = self.last = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="background ingest", daemon=True)
-
-    def __enter__(self) -> Background:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join(timeout=120)
 
     @property
     def running(self) -> bool:
