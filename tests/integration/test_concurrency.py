@@ -26,7 +26,7 @@ from cityshield.hub.service import load_hub_context
 from cityshield.members.service import caller_for_token
 from cityshield.store.collections import SUBMISSIONS_ALIAS, get_collection_by_alias
 from cityshield.store.models import StixObject
-from tests.utils.server import TAXII, Hub, TestMember, submit
+from tests.utils.server import TAXII, Hub, TestMember, ingest_in_process, submit
 from tests.utils.stix import envelope, indicator
 
 WRITERS, ENVELOPES, PER_ENVELOPE = 4, 8, 25
@@ -236,17 +236,8 @@ def test_a_publisher_waits_for_a_writer_queueing_the_same_ioc(hub: Hub) -> None:
 def ingest(hub: Hub, member: TestMember, *objects: dict) -> None:
     """Store ``member``'s signed objects in ``submissions`` in-process, committed, as a
     POST does, without publishing (the test decides when the publisher runs)."""
-    with session_scope(hub.engine) as session:
-        caller = caller_for_token(session, token=member.token, name=member.name)
-        assert caller is not None
-        status = add_objects(
-            session,
-            caller=caller,
-            collection=get_collection_by_alias(session, SUBMISSIONS_ALIAS),
-            objects=member.sign(*objects),
-            network=load_hub_context(session, hub.settings),
-        )
-        assert status.failure_count == 0, status.details
+    status = ingest_in_process(hub, member, *objects)
+    assert status.failure_count == 0, status.details
 
 
 def network_versions(hub: Hub, pattern: str) -> int:

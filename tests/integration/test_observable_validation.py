@@ -6,12 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from cityshield.db import session_scope
-from cityshield.flows.ingest import add_objects
-from cityshield.hub.service import load_hub_context
-from cityshield.members.service import caller_for_token
-from cityshield.store.collections import SUBMISSIONS_ALIAS, get_collection_by_alias
-from tests.utils.server import Hub, TestMember, submit
+from tests.utils.server import Hub, TestMember, ingest_in_process, submit
 from tests.utils.stix import fresh_ipv4, indicator
 
 
@@ -87,18 +82,9 @@ def test_values_stored_before_ingest_checked_them_never_reach_an_export(hub: Hub
         report(f"[domain-name:resolves_to_refs[*].value = '{resolved_ip}']"),
         report("[file:name = 'invoice.pdf.exe']"),
     ]
-    with session_scope(hub.engine) as session:
-        caller = caller_for_token(session, token=member.token)
-        assert caller is not None
-        status = add_objects(
-            session,
-            caller=caller,
-            collection=get_collection_by_alias(session, SUBMISSIONS_ALIAS),
-            objects=member.sign(*objects),
-            network=load_hub_context(session, hub.settings),
-            validate=lambda obj: None,  # the old validator let these through
-        )
-        assert status.failure_count == 0
+    # the old validator let these through
+    status = ingest_in_process(hub, member, *objects, validate=lambda obj: None)
+    assert status.failure_count == 0
     hub.publish_network()  # must not fail the batch on the unpublishable ones
 
     ips = exported(hub, member, "ipv4-addr")

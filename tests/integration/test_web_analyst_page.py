@@ -17,6 +17,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
 
 from cityshield.dedup.iocs import key_digest
+from cityshield.stix.vocabulary import TLP2_IDS
 from tests.conftest import BACKENDS, database_url
 from tests.utils.browser import (
     Chrome,
@@ -32,7 +33,7 @@ from tests.utils.browser import (
 from tests.utils.server import Hub, TestMember, running_hub, submit
 from tests.utils.stix import fresh_ipv4, indicator
 
-TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+TLP_RED = TLP2_IDS["red"]
 
 
 @dataclass

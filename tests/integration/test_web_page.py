@@ -18,6 +18,7 @@ from selenium.webdriver.common.by import By
 from cityshield.db import session_scope
 from cityshield.delivery.credentials import cipher
 from cityshield.delivery.targets import TargetSpec, register_target
+from cityshield.stix.vocabulary import TLP2_IDS
 from cityshield.timefmt import now_micros
 from tests.conftest import BACKENDS, database_url
 from tests.utils.browser import (
@@ -33,7 +34,7 @@ from tests.utils.browser import (
 from tests.utils.server import Hub, TestMember, running_hub, submit
 from tests.utils.stix import fresh_ipv4, indicator
 
-TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+TLP_RED = TLP2_IDS["red"]
 
 
 @dataclass

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from cityshield.config import Settings
 from cityshield.db import make_engine, session_scope
 from cityshield.dedup.service import publish_pending
+from cityshield.flows.ingest import add_objects
 from cityshield.flows.members import add_member
 from cityshield.hub.service import ensure_hub, get_hub_identity, load_hub_context
 from cityshield.main import create_app
@@ -30,7 +31,12 @@ from cityshield.signing.keys import generate_private_key
 from cityshield.signing.registry import register_key
 from cityshield.signing.scheme import sign_object
 from cityshield.stix.vocabulary import is_predefined_marking
-from cityshield.store.collections import create_collection
+from cityshield.store.collections import (
+    SUBMISSIONS_ALIAS,
+    create_collection,
+    get_collection_by_alias,
+)
+from cityshield.store.models import Status
 from cityshield.worker.run import Worker
 from tests.utils.postgres import free_port
 
@@ -232,6 +238,26 @@ def submit(
         assert status["failure_count"] == 0, status["failures"]
     hub.publish_network()
     return status
+
+
+def ingest_in_process(
+    hub: Hub, member: TestMember, *objects: dict[str, Any], **options: Any
+) -> Status:
+    """Store ``member``'s objects, signed, in ``submissions`` through the hub's own ingest
+    (``flows.ingest.add_objects``) in-process and committed, as a POST does, without
+    publishing: for tests that decide when the publisher runs, or that pass ``add_objects``
+    an option no HTTP request can (``validate=``)."""
+    with session_scope(hub.engine) as session:
+        caller = caller_for_token(session, token=member.token, name=member.name)
+        assert caller is not None
+        return add_objects(
+            session,
+            caller=caller,
+            collection=get_collection_by_alias(session, SUBMISSIONS_ALIAS),
+            objects=member.sign(*objects),
+            network=load_hub_context(session, hub.settings),
+            **options,
+        )
 
 
 def start_hub(backend: str, database_url: str | None, **overrides: Any) -> Hub:
